@@ -1,0 +1,25 @@
+// The one place that reads pulumi.Config. It hands every key the program knows to the pure
+// validator in lib/config.ts and fails the run, before any resource exists, with every problem.
+
+import * as pulumi from "@pulumi/pulumi";
+import { CONFIG_KEYS, ConfigError, parseConfig, qualifiedKey, type PlatformConfig, type RawConfig } from "./lib/config";
+
+export function readRawConfig(): RawConfig {
+    const raw: Record<string, string | undefined> = {};
+    for (const spec of CONFIG_KEYS) {
+        const key = qualifiedKey(spec.name);
+        const [namespace, name] = key.split(":");
+        raw[key] = new pulumi.Config(namespace).get(name);
+    }
+    return raw;
+}
+
+export function loadConfig(): PlatformConfig {
+    try {
+        return parseConfig(readRawConfig(), { project: pulumi.getProject(), stack: pulumi.getStack() });
+    } catch (err) {
+        // RunError prints the message alone: the list of problems is the whole story, a stack trace is noise.
+        if (err instanceof ConfigError) throw new pulumi.RunError(err.message);
+        throw err;
+    }
+}

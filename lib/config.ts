@@ -1,0 +1,488 @@
+// The platform's configuration: every key, its type, default and rule, in one table, and the one
+// function that turns raw stack config into a typed, validated object. Pure: no Pulumi import, so it
+// is tested directly and also drives the README's configuration table and the Pulumi.yaml check.
+//
+// Every problem is collected before failing, so one run tells the user everything that is wrong.
+
+import { formatCidr, parseCidr, isRfc1918 } from "./cidr";
+import { familiesOf, lookupInstanceType, OPENSEARCH_INSTANCE_TYPES, RDS_INSTANCE_CLASSES } from "./instance-types";
+
+export const PROJECT = "data-platform";
+
+export const ENVIRONMENTS = ["prod", "staging"] as const;
+export type Environment = (typeof ENVIRONMENTS)[number];
+
+export const NAT_STRATEGIES = ["gateway-per-az", "single-gateway", "instance"] as const;
+export type NatStrategy = (typeof NAT_STRATEGIES)[number];
+
+/** CloudWatch Logs accepts only these retention periods (PutRetentionPolicy API reference). */
+export const CLOUDWATCH_RETENTION_DAYS = [
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+export interface PlatformConfig {
+    readonly project: string;
+    readonly stack: string;
+    readonly environment: Environment;
+    readonly region: string;
+    readonly network: {
+        readonly vpcCidr: string;
+        readonly availabilityZones: readonly string[];
+        readonly natStrategy: NatStrategy;
+        readonly natInstanceType: string;
+    };
+    readonly cluster: {
+        readonly nodeInstanceType: string;
+        readonly nodeCount: number;
+    };
+    readonly metastore: {
+        readonly instanceClass: string;
+        readonly multiAz: boolean;
+        readonly allocatedStorageGb: number;
+        readonly maxAllocatedStorageGb: number;
+        readonly backupRetentionDays: number;
+        /** prod keeps its database: deletion protection on and a final snapshot on delete. */
+        readonly protectFromDeletion: boolean;
+    };
+    readonly logStore: {
+        readonly taskLogRetentionDays: number;
+        readonly openSearchInstanceType: string;
+        readonly openSearchInstanceCount: number;
+        readonly openSearchZoneAwareness: boolean;
+        readonly openSearchVolumeGb: number;
+        readonly createOpenSearchServiceLinkedRole: boolean;
+    };
+    readonly registry: {
+        readonly ciRepository: string;
+        readonly ciBranch: string;
+        readonly githubOidcProviderArn?: string;
+        readonly keepTaggedImages: number;
+        readonly untaggedExpiryDays: number;
+    };
+    /** Retention of the CloudWatch log groups the platform creates. */
+    readonly logRetentionDays: number;
+}
+
+export type ConfigType = "string" | "integer" | "boolean" | "array";
+type Value = string | number | boolean | string[];
+
+export interface ConfigKey {
+    /** Full key as `pulumi config set` takes it: "aws:region", or a project key without namespace. */
+    readonly name: string;
+    readonly type: ConfigType;
+    readonly group: string;
+    readonly description: string;
+    /** Default when the stack does not set it; absent means the key is required (or optional, see below). */
+    readonly default?: Value;
+    /** Neither required nor defaulted: absence means "not used". */
+    readonly optional?: boolean;
+    /** What is allowed, in words; shown in errors and in the README. */
+    readonly allowed: string;
+    /** Extra check on a value of the right type; returns a reason when the value is not allowed. */
+    readonly check?: (value: never) => string | undefined;
+}
+
+export interface Problem {
+    readonly key: string;
+    readonly value: string | undefined;
+    readonly allowed: string;
+}
+
+export class ConfigError extends Error {
+    constructor(public readonly problems: readonly Problem[]) {
+        super(formatProblems(problems));
+        this.name = "ConfigError";
+    }
+}
+
+export function formatProblems(problems: readonly Problem[]): string {
+    const lines = problems.map((p) => `  - ${p.key}: ${p.value === undefined ? "(not set)" : JSON.stringify(p.value)} → ${p.allowed}`);
+    return `invalid configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n${lines.join("\n")}`;
+}
+
+const oneOf = (values: readonly (string | number)[]) => (v: string | number) =>
+    values.includes(v) ? undefined : `must be one of ${values.join(", ")}`;
+const intRange = (min: number, max: number) => (v: number) => (v >= min && v <= max ? undefined : `must be from ${min} to ${max}`);
+const matches = (re: RegExp, what: string) => (v: string) => (re.test(v) ? undefined : what);
+
+const REGION_RE = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
+const GITHUB_REPO_RE = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/;
+// A branch name that is safe inside the OIDC subject "repo:owner/name:ref:refs/heads/<branch>":
+// git's own rules (no "..", no leading or trailing "/") and no IAM wildcard characters.
+const BRANCH_RE = /^(?!\/)(?!.*\/\/)(?!.*\.\.)(?!.*\/$)[A-Za-z0-9._/-]{1,200}$/;
+const OIDC_PROVIDER_ARN_RE = /^arn:aws[a-z-]*:iam::\d{12}:oidc-provider\/token\.actions\.githubusercontent\.com$/;
+
+/** Every key the program reads. The README table and Pulumi.yaml are checked against this list. */
+export const CONFIG_KEYS: readonly ConfigKey[] = [
+    {
+        name: "aws:region",
+        type: "string",
+        group: "General",
+        description: "AWS region to deploy to. Prices in the cost estimate are us-east-1's.",
+        allowed: "an AWS region name such as us-east-1",
+        check: matches(REGION_RE, "must be an AWS region name such as us-east-1"),
+    },
+    {
+        name: "environment",
+        type: "string",
+        group: "General",
+        description: "What the stack is for. prod enforces the design's availability and data-safety rules.",
+        allowed: ENVIRONMENTS.join(" | "),
+        check: oneOf(ENVIRONMENTS),
+    },
+    {
+        name: "availabilityZones",
+        type: "array",
+        group: "Network",
+        description: "Availability zones to spread subnets over: one public and one private subnet in each.",
+        allowed: "2 or 3 distinct zones of aws:region (exactly 3 in prod)",
+    },
+    {
+        name: "vpcCidr",
+        type: "string",
+        group: "Network",
+        description: "The VPC's IPv4 range. Private subnets get a quarter each, public ones a sixteenth.",
+        default: "10.0.0.0/16",
+        allowed: "an RFC 1918 network address from /16 to /20",
+        check: (v: string) => {
+            const c = parseCidr(v);
+            if (typeof c === "string") return `is not a CIDR block: ${c}`;
+            if (c.prefix < 16 || c.prefix > 20) return "the prefix must be from /16 (AWS's largest VPC) to /20 (smallest that leaves private subnets room for pods)";
+            if (!isRfc1918(c)) return `${formatCidr(c)} is not inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16`;
+            return undefined;
+        },
+    },
+    {
+        name: "natStrategy",
+        type: "string",
+        group: "Network",
+        description: "How private subnets reach the internet. See \"Choosing a NAT strategy\" for cost and availability.",
+        default: "single-gateway",
+        allowed: NAT_STRATEGIES.join(" | "),
+        check: oneOf(NAT_STRATEGIES),
+    },
+    {
+        name: "natInstanceType",
+        type: "string",
+        group: "Network",
+        description: "Instance type of the NAT instance (natStrategy instance). Arm (Graviton) only: the image is arm64.",
+        default: "t4g.nano",
+        allowed: `an arm64 type of family ${familiesOf("arm64").join(", ")}`,
+        check: (v: string) => {
+            const t = lookupInstanceType(v, familiesOf("arm64"));
+            return typeof t === "string" ? t : undefined;
+        },
+    },
+    {
+        name: "nodeInstanceType",
+        type: "string",
+        group: "AirflowCluster",
+        description: "Instance type of the EKS worker nodes.",
+        default: "t3.medium",
+        allowed: "a size that exists in one of the families t3, t3a, t4g, m5, m6i, m7i, m6g, m7g",
+        check: (v: string) => {
+            const t = lookupInstanceType(v);
+            return typeof t === "string" ? t : undefined;
+        },
+    },
+    {
+        name: "nodeCount",
+        type: "integer",
+        group: "AirflowCluster",
+        description: "Worker nodes while the platform is awake.",
+        default: 4,
+        allowed: "an integer from 1 to 450 (EKS's limit of nodes per managed node group)",
+        check: intRange(1, 450),
+    },
+    {
+        name: "dbInstanceClass",
+        type: "string",
+        group: "Metastore",
+        description: "RDS instance class of Airflow's metadata database.",
+        default: "db.t3.micro",
+        allowed: RDS_INSTANCE_CLASSES.join(" | "),
+        check: oneOf(RDS_INSTANCE_CLASSES),
+    },
+    {
+        name: "dbMultiAz",
+        type: "boolean",
+        group: "Metastore",
+        description: "Keep a synchronous standby in a second zone (doubles the instance price).",
+        default: false,
+        allowed: "true or false; must be true in prod and needs at least 2 zones",
+    },
+    {
+        name: "dbAllocatedStorageGb",
+        type: "integer",
+        group: "Metastore",
+        description: "Initial gp3 storage of the database.",
+        default: 20,
+        allowed: "an integer from 20 (gp3's minimum for PostgreSQL) to 65536",
+        check: intRange(20, 65536),
+    },
+    {
+        name: "dbMaxAllocatedStorageGb",
+        type: "integer",
+        group: "Metastore",
+        description: "Upper bound for RDS storage autoscaling.",
+        default: 100,
+        allowed: "an integer from dbAllocatedStorageGb to 65536",
+        check: intRange(20, 65536),
+    },
+    {
+        name: "dbBackupRetentionDays",
+        type: "integer",
+        group: "Metastore",
+        description: "Days of automated backups (point-in-time recovery window).",
+        default: 7,
+        allowed: "an integer from 1 to 35; at least 7 in prod",
+        check: intRange(1, 35),
+    },
+    {
+        name: "logRetentionDays",
+        type: "integer",
+        group: "General",
+        description: "Retention of the CloudWatch log groups the platform creates (PostgreSQL logs, ...).",
+        default: 30,
+        allowed: `one of CloudWatch's periods: ${CLOUDWATCH_RETENTION_DAYS.join(", ")}`,
+        check: oneOf(CLOUDWATCH_RETENTION_DAYS),
+    },
+    {
+        name: "taskLogRetentionDays",
+        type: "integer",
+        group: "LogStore",
+        description: "Days before Airflow task logs in S3 expire.",
+        default: 30,
+        allowed: "an integer from 1 to 3650",
+        check: intRange(1, 3650),
+    },
+    {
+        name: "openSearchInstanceType",
+        type: "string",
+        group: "LogStore",
+        description: "Data-node type of the OpenSearch log-search domain.",
+        default: "t3.small.search",
+        allowed: Object.keys(OPENSEARCH_INSTANCE_TYPES).join(" | "),
+        check: oneOf(Object.keys(OPENSEARCH_INSTANCE_TYPES)),
+    },
+    {
+        name: "openSearchInstanceCount",
+        type: "integer",
+        group: "LogStore",
+        description: "Data nodes of the OpenSearch domain.",
+        default: 1,
+        allowed: "an integer from 1 to 10; even when zone awareness is on",
+        check: intRange(1, 10),
+    },
+    {
+        name: "openSearchZoneAwareness",
+        type: "boolean",
+        group: "LogStore",
+        description: "Spread OpenSearch nodes over two zones, so that one zone's loss keeps search up.",
+        default: false,
+        allowed: "true or false; true needs an even node count of 2 or more",
+    },
+    {
+        name: "openSearchVolumeGb",
+        type: "integer",
+        group: "LogStore",
+        description: "gp3 EBS volume per OpenSearch node.",
+        default: 10,
+        allowed: "an integer from 10 to the instance type's maximum (t3.small.search 100, t3.medium.search 200)",
+        check: intRange(10, 200),
+    },
+    {
+        name: "createOpenSearchServiceLinkedRole",
+        type: "boolean",
+        group: "LogStore",
+        description: "Create the account's OpenSearch service-linked role (needed once per account for VPC domains).",
+        default: true,
+        allowed: "true or false; false where another stack in the account has created it",
+    },
+    {
+        name: "ciRepository",
+        type: "string",
+        group: "Registry",
+        description: "GitHub repository (owner/name) of the DAGs, whose CI pushes Airflow images.",
+        allowed: "a GitHub repository as owner/name",
+        check: matches(GITHUB_REPO_RE, "must be a GitHub repository as owner/name"),
+    },
+    {
+        name: "ciBranch",
+        type: "string",
+        group: "Registry",
+        description: "The only branch of ciRepository whose CI may push images to this stack's registry.",
+        default: "master",
+        allowed: "a git branch name (letters, digits, . _ - /; no \"..\", no leading or trailing /)",
+        check: matches(BRANCH_RE, "must be a plain git branch name: letters, digits, . _ - /; no \"..\", no leading or trailing /"),
+    },
+    {
+        name: "githubOidcProviderArn",
+        type: "string",
+        group: "Registry",
+        description: "An existing GitHub Actions OIDC provider to reuse (an account holds one per URL). Unset: the stack creates it.",
+        optional: true,
+        allowed: "arn:aws:iam::<account>:oidc-provider/token.actions.githubusercontent.com",
+        check: matches(OIDC_PROVIDER_ARN_RE, "must be the ARN of the token.actions.githubusercontent.com OIDC provider"),
+    },
+    {
+        name: "ecrKeepTaggedImages",
+        type: "integer",
+        group: "Registry",
+        description: "How many tagged Airflow images the registry keeps.",
+        default: 20,
+        allowed: "an integer from 1 to 1000",
+        check: intRange(1, 1000),
+    },
+    {
+        name: "ecrUntaggedExpiryDays",
+        type: "integer",
+        group: "Registry",
+        description: "Days after which untagged images are deleted.",
+        default: 3,
+        allowed: "an integer from 1 to 365",
+        check: intRange(1, 365),
+    },
+];
+
+/** The key as it appears in stack files: project keys get the project's namespace. */
+export function qualifiedKey(name: string): string {
+    return name.includes(":") ? name : `${PROJECT}:${name}`;
+}
+
+/** Raw stack config as Pulumi hands it to programs: every value a string, arrays as JSON. */
+export type RawConfig = Readonly<Record<string, string | undefined>>;
+
+function parseTyped(type: ConfigType, raw: string): { value: Value } | { error: string } {
+    switch (type) {
+        case "string":
+            return { value: raw };
+        case "integer":
+            return /^-?\d+$/.test(raw.trim()) ? { value: Number(raw.trim()) } : { error: "is not an integer" };
+        case "boolean":
+            return raw === "true" || raw === "false" ? { value: raw === "true" } : { error: "is not true or false" };
+        case "array": {
+            try {
+                const parsed: unknown = JSON.parse(raw);
+                if (Array.isArray(parsed) && parsed.every((x) => typeof x === "string")) return { value: parsed as string[] };
+            } catch {
+                // not JSON: reported below like any other non-list
+            }
+            return { error: "is not a list of strings" };
+        }
+    }
+}
+
+/**
+ * Validates raw stack config. Returns the typed config, or throws one ConfigError that lists every
+ * problem found, each with its key, the value given and what is allowed.
+ */
+export function parseConfig(raw: RawConfig, context: { project: string; stack: string }): PlatformConfig {
+    const problems: Problem[] = [];
+    const values = new Map<string, Value>();
+    const problem = (name: string, allowed: string) => problems.push({ key: qualifiedKey(name), value: raw[qualifiedKey(name)], allowed });
+
+    for (const spec of CONFIG_KEYS) {
+        const text = raw[qualifiedKey(spec.name)];
+        if (text === undefined || text === "") {
+            if (spec.default !== undefined) values.set(spec.name, spec.default);
+            else if (!spec.optional) problem(spec.name, `required: ${spec.allowed}`);
+            continue;
+        }
+        const parsed = parseTyped(spec.type, text);
+        if ("error" in parsed) {
+            problem(spec.name, `${parsed.error}; allowed: ${spec.allowed}`);
+            continue;
+        }
+        const reason = spec.check?.(parsed.value as never);
+        if (reason !== undefined) {
+            problem(spec.name, reason);
+            continue;
+        }
+        values.set(spec.name, parsed.value);
+    }
+
+    // Readers for values that passed their own rule; undefined where they did not, so that rules
+    // between keys only run on values that are individually valid.
+    const str = (k: string) => values.get(k) as string | undefined;
+    const int = (k: string) => values.get(k) as number | undefined;
+    const bool = (k: string) => values.get(k) as boolean | undefined;
+    const list = (k: string) => values.get(k) as string[] | undefined;
+
+    const environment = str("environment") as Environment | undefined;
+    const region = str("aws:region");
+    const prod = environment === "prod";
+
+    // Zones: belong to the region, distinct, 2 or 3, exactly 3 in prod (the design).
+    const zones = list("availabilityZones");
+    if (zones !== undefined) {
+        const foreign = region === undefined ? [] : zones.filter((z) => !new RegExp(`^${region}[a-z]$`).test(z));
+        const duplicated = zones.filter((z, i) => zones.indexOf(z) !== i);
+        const wanted = prod ? "exactly 3 zones in prod (the design spreads over three)" : "2 or 3 zones (EKS and RDS need at least 2)";
+        if (foreign.length > 0) problem("availabilityZones", `${foreign.join(", ")} ${foreign.length === 1 ? "is not a zone" : "are not zones"} of ${region}`);
+        else if (duplicated.length > 0) problem("availabilityZones", `${[...new Set(duplicated)].join(", ")} listed twice; zones must be distinct`);
+        else if (prod ? zones.length !== 3 : zones.length < 2 || zones.length > 3) problem("availabilityZones", `${zones.length} given; ${wanted}`);
+    }
+
+    const multiAz = bool("dbMultiAz");
+    if (multiAz === false && prod) problem("dbMultiAz", "must be true in prod: the design keeps a standby of the metastore");
+    if (multiAz === true && zones !== undefined && zones.length < 2) problem("dbMultiAz", `Multi-AZ needs at least 2 availability zones; ${zones.length} configured`);
+
+    const storage = int("dbAllocatedStorageGb");
+    const maxStorage = int("dbMaxAllocatedStorageGb");
+    if (storage !== undefined && maxStorage !== undefined && maxStorage < storage) {
+        problem("dbMaxAllocatedStorageGb", `must be at least dbAllocatedStorageGb (${storage})`);
+    }
+    const backups = int("dbBackupRetentionDays");
+    if (prod && backups !== undefined && backups < 7) problem("dbBackupRetentionDays", "must be at least 7 in prod");
+
+    const osType = str("openSearchInstanceType");
+    const osVolume = int("openSearchVolumeGb");
+    if (osType !== undefined && osVolume !== undefined && osVolume > OPENSEARCH_INSTANCE_TYPES[osType].maxVolumeGiB) {
+        problem("openSearchVolumeGb", `${osType} takes at most ${OPENSEARCH_INSTANCE_TYPES[osType].maxVolumeGiB} GiB`);
+    }
+    const osCount = int("openSearchInstanceCount");
+    if (bool("openSearchZoneAwareness") === true && osCount !== undefined && (osCount < 2 || osCount % 2 !== 0)) {
+        problem("openSearchInstanceCount", `zone awareness over 2 zones needs an even count of at least 2; ${osCount} given`);
+    }
+
+    if (problems.length > 0) throw new ConfigError(problems);
+
+    return {
+        project: context.project,
+        stack: context.stack,
+        environment: environment!,
+        region: region!,
+        network: {
+            vpcCidr: str("vpcCidr")!,
+            availabilityZones: zones!,
+            natStrategy: str("natStrategy") as NatStrategy,
+            natInstanceType: str("natInstanceType")!,
+        },
+        cluster: { nodeInstanceType: str("nodeInstanceType")!, nodeCount: int("nodeCount")! },
+        metastore: {
+            instanceClass: str("dbInstanceClass")!,
+            multiAz: multiAz!,
+            allocatedStorageGb: storage!,
+            maxAllocatedStorageGb: maxStorage!,
+            backupRetentionDays: backups!,
+            protectFromDeletion: prod,
+        },
+        logStore: {
+            taskLogRetentionDays: int("taskLogRetentionDays")!,
+            openSearchInstanceType: osType!,
+            openSearchInstanceCount: osCount!,
+            openSearchZoneAwareness: bool("openSearchZoneAwareness")!,
+            openSearchVolumeGb: osVolume!,
+            createOpenSearchServiceLinkedRole: bool("createOpenSearchServiceLinkedRole")!,
+        },
+        registry: {
+            ciRepository: str("ciRepository")!,
+            ciBranch: str("ciBranch")!,
+            githubOidcProviderArn: str("githubOidcProviderArn"),
+            keepTaggedImages: int("ecrKeepTaggedImages")!,
+            untaggedExpiryDays: int("ecrUntaggedExpiryDays")!,
+        },
+        logRetentionDays: int("logRetentionDays")!,
+    };
+}

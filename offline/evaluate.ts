@@ -1,0 +1,125 @@
+// Evaluates the real program (index.ts) under Pulumi's runtime mocks with one stack's config file.
+// Used by `npm run plan` and by every test, so that what the plan prints is what the tests prove.
+
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { RecordingMocks, type RecordedInvoke, type RecordedResource } from "./mocks";
+import { readStackConfig, ROOT, type ConfigOverride, type StackConfig } from "./stack-config";
+
+export interface EvaluateOptions {
+    readonly stack: string;
+    /** Fully qualified config keys to change after the stack file (undefined removes a key). */
+    readonly overrides?: Readonly<Record<string, ConfigOverride>>;
+    /** Another program to run in place of index.ts, with the same config and mocks (component tests). */
+    readonly program?: () => Promise<Record<string, unknown> | void>;
+}
+
+export class Evaluation {
+    constructor(
+        readonly config: StackConfig,
+        readonly resources: readonly RecordedResource[],
+        readonly invokes: readonly RecordedInvoke[],
+        /** The program's return value: stack outputs, still as Outputs (secretness intact). */
+        readonly outputs: Record<string, unknown>,
+        /** The resource objects the program constructed, by "type::name" (components' own fields). */
+        private readonly objects: ReadonlyMap<string, pulumi.Resource>,
+    ) {}
+
+    /** Every constructed object of a component type, e.g. to read the plan a component was built from. */
+    componentsOf<T extends pulumi.Resource>(type: string): T[] {
+        return [...this.objects.entries()].filter(([key]) => key.startsWith(`${type}::`)).map(([, r]) => r as T);
+    }
+
+    ofType(type: string): RecordedResource[] {
+        return this.resources.filter((r) => r.type === type);
+    }
+
+    /** The one resource of this type and name; throws when there is none. */
+    get(type: string, name: string): RecordedResource {
+        const found = this.resources.find((r) => r.type === type && r.name === name);
+        if (!found) {
+            const names = this.ofType(type).map((r) => r.name);
+            throw new Error(`no ${type} named ${name}; there are: ${names.join(", ") || "none"}`);
+        }
+        return found;
+    }
+
+    /** The resource with this physical id (how one resource refers to another). */
+    byId(id: string): RecordedResource {
+        const found = this.resources.find((r) => r.id === id);
+        if (!found) throw new Error(`no resource has id ${id}`);
+        return found;
+    }
+
+    childrenOf(parent: RecordedResource | "stack"): RecordedResource[] {
+        const key = parent === "stack" ? "stack" : `${parent.type}::${parent.name}`;
+        return this.resources.filter((r) => r.parent === key);
+    }
+}
+
+/** Resolves an Output's value (known under mocks outside preview). */
+export function valueOf<T>(output: pulumi.Input<T>): Promise<T> {
+    return new Promise((resolve) => pulumi.output(output).apply((v) => {
+        resolve(v as T);
+        return v;
+    }));
+}
+
+function waitForRPCs(): Promise<void> {
+    // Internal to @pulumi/pulumi, but the only way to know every registration has been answered.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs?: () => Promise<void> };
+    if (typeof settings.waitForRPCs !== "function") throw new Error("@pulumi/pulumi no longer exports runtime/settings.waitForRPCs: update offline/evaluate.ts");
+    return settings.waitForRPCs();
+}
+
+function errorCount(): number {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const state = require("@pulumi/pulumi/runtime/state") as { getStore(): { logErrorCount: number } };
+    return state.getStore().logErrorCount;
+}
+
+let running = false;
+
+export async function evaluate(options: EvaluateOptions): Promise<Evaluation> {
+    // The Pulumi runtime is process-global: two evaluations at once would mix their resources.
+    if (running) throw new Error("evaluate() is already running; evaluations must not overlap");
+    running = true;
+    try {
+        const config = readStackConfig(options.stack, options.overrides);
+        const mocks = new RecordingMocks();
+        // setMocks resets the runtime's global state, so each evaluation starts from nothing.
+        await pulumi.runtime.setMocks(mocks, config.project, config.stack, false);
+        pulumi.runtime.setAllConfig(config.values, config.secretKeys);
+
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const program = options.program ?? (require(path.join(ROOT, "index")) as () => Promise<Record<string, unknown>>);
+
+        // Parents are not part of what mocks receive; a stack transformation sees every resource
+        // with its options as it is constructed.
+        const keys = new Map<pulumi.Resource, string>();
+        const parents = new Map<string, string>();
+        let outputs: Record<string, unknown> = {};
+        await pulumi.runtime.runInPulumiStack(async () => {
+            pulumi.runtime.registerStackTransformation((args) => {
+                const key = `${args.type}::${args.name}`;
+                keys.set(args.resource, key);
+                parents.set(key, args.opts.parent ? keys.get(args.opts.parent) ?? "stack" : "stack");
+                return undefined;
+            });
+            outputs = (await program()) ?? {};
+            return outputs;
+        });
+        await waitForRPCs();
+
+        const failures = [...mocks.errors.map((e) => e.message)];
+        if (errorCount() > 0) failures.push(`${errorCount()} error(s) logged by the Pulumi runtime (see above)`);
+        if (failures.length > 0) throw new Error(`evaluating stack ${options.stack} failed:\n  - ${failures.join("\n  - ")}`);
+
+        for (const r of mocks.resources) r.parent = r.type === "pulumi:pulumi:Stack" ? undefined : parents.get(`${r.type}::${r.name}`);
+        const objects = new Map([...keys.entries()].map(([resource, key]) => [key, resource]));
+        return new Evaluation(config, mocks.resources, mocks.invokes, outputs, objects);
+    } finally {
+        running = false;
+    }
+}

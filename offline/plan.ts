@@ -1,0 +1,78 @@
+// `npm run plan -- --stack <name>`: what `pulumi up` would create for a stack, without AWS, without
+// credentials, without the Pulumi CLI. It evaluates the real program under the same mocks as the
+// tests (offline/evaluate.ts) and prints the resource tree, counts, and the reasoning of each layout.
+
+import { evaluate, type Evaluation } from "./evaluate";
+import { listStacks } from "./stack-config";
+import type { RecordedResource } from "./mocks";
+import type { Network } from "../components/network";
+
+function parseArgs(argv: readonly string[]): { stack?: string } {
+    const i = argv.findIndex((a) => a === "--stack" || a === "-s");
+    if (i >= 0) return { stack: argv[i + 1] };
+    const eq = argv.find((a) => a.startsWith("--stack="));
+    return { stack: eq?.slice("--stack=".length) };
+}
+
+export function renderTree(evaluation: Evaluation): string[] {
+    const lines: string[] = [];
+    const root = evaluation.resources.find((r) => r.type === "pulumi:pulumi:Stack");
+    const walk = (node: RecordedResource | "stack", prefix: string) => {
+        // Registration order is asynchronous; sorting keeps the tree the same from run to run.
+        const children = evaluation.childrenOf(node).sort((a, b) =>
+            Number(a.custom) - Number(b.custom) || a.type.localeCompare(b.type) || a.name.localeCompare(b.name, undefined, { numeric: true }));
+        children.forEach((child, i) => {
+            const last = i === children.length - 1;
+            lines.push(`${prefix}${last ? "└─ " : "├─ "}${child.type}  ${child.name}`);
+            if (!child.custom) walk(child, `${prefix}${last ? "   " : "│  "}`);
+        });
+    };
+    lines.push(`${root?.type ?? "pulumi:pulumi:Stack"}  ${root?.name ?? evaluation.config.stack}`);
+    walk("stack", "");
+    return lines;
+}
+
+export function renderCounts(evaluation: Evaluation): string[] {
+    const real = evaluation.resources.filter((r) => r.type !== "pulumi:pulumi:Stack");
+    const byType = new Map<string, number>();
+    for (const r of real) byType.set(r.type, (byType.get(r.type) ?? 0) + 1);
+    const components = real.filter((r) => !r.custom).length;
+    return [
+        `${real.length} resources: ${components} components, ${real.length - components} cloud resources and providers`,
+        ...[...byType.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([type, n]) => `  ${String(n).padStart(3)}  ${type}`),
+    ];
+}
+
+async function main(): Promise<number> {
+    const { stack } = parseArgs(process.argv.slice(2));
+    if (!stack) {
+        console.error(`usage: npm run plan -- --stack <name>   (stacks: ${listStacks().join(", ")})`);
+        return 2;
+    }
+    const started = Date.now();
+    let evaluation: Evaluation;
+    try {
+        evaluation = await evaluate({ stack });
+    } catch (err) {
+        console.error(`plan for stack ${stack} failed.\n${(err as Error).message}`);
+        return 1;
+    }
+    const networks = evaluation.componentsOf<Network>("data-platform:index:Network");
+    const out = [
+        `data-platform, stack ${stack}: what \`pulumi up\` would create (evaluated offline under Pulumi's mocks; nothing was created)`,
+        "",
+        ...renderTree(evaluation),
+        "",
+        ...renderCounts(evaluation),
+        "",
+        ...networks.map((n) => `Network: ${n.plan.reason}`),
+        `(evaluated in ${((Date.now() - started) / 1000).toFixed(1)} s)`,
+    ];
+    console.log(out.join("\n"));
+    return 0;
+}
+
+main().then((code) => process.exit(code), (err) => {
+    console.error(err);
+    process.exit(1);
+});
