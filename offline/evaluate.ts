@@ -12,6 +12,8 @@ export interface EvaluateOptions {
     readonly overrides?: Readonly<Record<string, ConfigOverride>>;
     /** Another program to run in place of index.ts, with the same config and mocks (component tests). */
     readonly program?: () => Promise<Record<string, unknown> | void>;
+    /** Where Pulumi.yaml and the stack files are; the project root by default. */
+    readonly configDir?: string;
 }
 
 export class Evaluation {
@@ -85,8 +87,13 @@ export async function evaluate(options: EvaluateOptions): Promise<Evaluation> {
     // The Pulumi runtime is process-global: two evaluations at once would mix their resources.
     if (running) throw new Error("evaluate() is already running; evaluations must not overlap");
     running = true;
+    // A throwing apply or a failed registration surfaces as an unhandled rejection, not as an error
+    // from any call: collect those raised while this evaluation runs.
+    const rejections: unknown[] = [];
+    const onRejection = (reason: unknown) => rejections.push(reason);
+    process.prependListener("unhandledRejection", onRejection);
     try {
-        const config = readStackConfig(options.stack, options.overrides);
+        const config = readStackConfig(options.stack, options.overrides, options.configDir);
         const mocks = new RecordingMocks();
         // setMocks resets the runtime's global state, so each evaluation starts from nothing.
         await pulumi.runtime.setMocks(mocks, config.project, config.stack, false);
@@ -111,8 +118,10 @@ export async function evaluate(options: EvaluateOptions): Promise<Evaluation> {
             return outputs;
         });
         await waitForRPCs();
+        // Node reports unhandled rejections once the microtask queue drains: let that happen first.
+        await new Promise((resolve) => setTimeout(resolve, 0));
 
-        const failures = [...mocks.errors.map((e) => e.message)];
+        const failures = [...mocks.errors.map((e) => e.message), ...rejections.map((r) => (r instanceof Error ? r.message : String(r)))];
         if (errorCount() > 0) failures.push(`${errorCount()} error(s) logged by the Pulumi runtime (see above)`);
         if (failures.length > 0) throw new Error(`evaluating stack ${options.stack} failed:\n  - ${failures.join("\n  - ")}`);
 
@@ -120,6 +129,7 @@ export async function evaluate(options: EvaluateOptions): Promise<Evaluation> {
         const objects = new Map([...keys.entries()].map(([resource, key]) => [key, resource]));
         return new Evaluation(config, mocks.resources, mocks.invokes, outputs, objects);
     } finally {
+        process.off("unhandledRejection", onRejection);
         running = false;
     }
 }

@@ -230,7 +230,9 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
             id = `${name}-provider`;
             state = inputs;
         } else {
-            id = args.id ?? `${ID_PREFIX[type] ?? name}-${hash(key, 17)}`;
+            // The monitor passes the import id as "" when there is none (a protobuf default), not undefined.
+            const importId = args.id !== undefined && args.id !== "" ? args.id : undefined;
+            id = importId ?? `${ID_PREFIX[type] ?? name}-${hash(key, 17)}`;
             state = { ...inputs, ...(COMPUTED[type]?.(name, id, inputs) ?? {}) };
         }
         this.resources.push({ type, name, custom: args.custom ?? false, inputs, state, id, provider: args.provider });

@@ -7,11 +7,11 @@ import { listStacks } from "./stack-config";
 import type { RecordedResource } from "./mocks";
 import type { Network } from "../components/network";
 
-function parseArgs(argv: readonly string[]): { stack?: string } {
-    const i = argv.findIndex((a) => a === "--stack" || a === "-s");
-    if (i >= 0) return { stack: argv[i + 1] };
-    const eq = argv.find((a) => a.startsWith("--stack="));
-    return { stack: eq?.slice("--stack=".length) };
+function option(argv: readonly string[], ...names: string[]): string | undefined {
+    const i = argv.findIndex((a) => names.includes(a));
+    if (i >= 0) return argv[i + 1];
+    const eq = argv.find((a) => names.some((n) => a.startsWith(`${n}=`)));
+    return eq?.slice(eq.indexOf("=") + 1);
 }
 
 export function renderTree(evaluation: Evaluation): string[] {
@@ -44,15 +44,18 @@ export function renderCounts(evaluation: Evaluation): string[] {
 }
 
 async function main(): Promise<number> {
-    const { stack } = parseArgs(process.argv.slice(2));
+    const argv = process.argv.slice(2);
+    const stack = option(argv, "--stack", "-s");
+    // --config-dir: read Pulumi.yaml and the stack file from elsewhere (to try a stack file out).
+    const configDir = option(argv, "--config-dir");
     if (!stack) {
-        console.error(`usage: npm run plan -- --stack <name>   (stacks: ${listStacks().join(", ")})`);
+        console.error(`usage: npm run plan -- --stack <name> [--config-dir <dir>]   (stacks: ${listStacks(configDir).join(", ")})`);
         return 2;
     }
     const started = Date.now();
     let evaluation: Evaluation;
     try {
-        evaluation = await evaluate({ stack });
+        evaluation = await evaluate({ stack, configDir });
     } catch (err) {
         console.error(`plan for stack ${stack} failed.\n${(err as Error).message}`);
         return 1;

@@ -1,0 +1,55 @@
+// The README's first command, run as a user runs it.
+
+import { strict as assert } from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+
+const ROOT = path.join(__dirname, "..");
+
+function plan(...args: string[]) {
+    const started = Date.now();
+    const run = spawnSync("npm", ["run", "--silent", "plan", "--", ...args], { cwd: ROOT, encoding: "utf8", env: { ...process.env, AWS_ACCESS_KEY_ID: "", AWS_SECRET_ACCESS_KEY: "", AWS_PROFILE: "" } });
+    return { ...run, seconds: (Date.now() - started) / 1000 };
+}
+
+describe("npm run plan", function () {
+    this.timeout(120_000);
+
+    for (const stack of ["prod", "staging"]) {
+        it(`prints the resource tree of ${stack} offline, well under 15 seconds`, () => {
+            const run = plan("--stack", stack);
+            assert.equal(run.status, 0, run.stderr);
+            assert.match(run.stdout, new RegExp(`^pulumi:pulumi:Stack  data-platform-${stack}$`, "m"));
+            assert.match(run.stdout, new RegExp(`^[├└]─ data-platform:index:Network  data-platform-${stack}-network$`, "m"));
+            assert.match(run.stdout, new RegExp(`^[│ ]  [├└]─ aws:ec2/vpc:Vpc  data-platform-${stack}-network-vpc$`, "m"));
+            assert.match(run.stdout, /\d+ resources: \d+ components/);
+            assert.match(run.stdout, /Network: one/);
+            assert.ok(run.seconds < 15, `took ${run.seconds} s`);
+        });
+    }
+
+    it("fails on a broken stack file, naming each bad key", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "broken-"));
+        fs.copyFileSync(path.join(ROOT, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+        const broken = fs.readFileSync(path.join(ROOT, "Pulumi.prod.yaml"), "utf8")
+            .replace("natStrategy: single-gateway", "natStrategy: nat-gateway")
+            .replace("nodeCount: 4", "nodeCount: 500")
+            .replace("    - us-east-1c\n", "");
+        fs.writeFileSync(path.join(dir, "Pulumi.broken.yaml"), broken);
+        const run = plan("--stack", "broken", "--config-dir", dir);
+        assert.equal(run.status, 1);
+        assert.match(run.stderr, /invalid configuration \(3 problems\)/);
+        assert.match(run.stderr, /data-platform:availabilityZones: .* → 2 given; exactly 3 zones in prod/);
+        assert.match(run.stderr, /data-platform:natStrategy: "nat-gateway" → must be one of/);
+        assert.match(run.stderr, /data-platform:nodeCount: "500" → must be from 1 to 450/);
+        assert.equal(run.stdout, "", "nothing is planned when the config is invalid");
+    });
+
+    it("explains its usage when no stack is given", () => {
+        const run = plan();
+        assert.equal(run.status, 2);
+        assert.match(run.stderr, /usage: npm run plan -- --stack <name>.*stacks: prod, staging/);
+    });
+});
