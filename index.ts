@@ -5,6 +5,9 @@ import * as aws from "@pulumi/aws";
 import { loadConfig } from "./config";
 import { physicalNames, standardTags } from "./lib/naming";
 import { Network } from "./components/network";
+import { Metastore } from "./components/metastore";
+import { LogStore } from "./components/log-store";
+import { Registry } from "./components/registry";
 
 export = async () => {
     const cfg = loadConfig();
@@ -13,6 +16,7 @@ export = async () => {
     // One explicit provider: the region and the tags every resource carries come from the stack's config.
     const provider = new aws.Provider("aws", { region: cfg.region, defaultTags: { tags: standardTags(cfg) } });
     const providers = { providers: [provider] };
+    const account = aws.getCallerIdentityOutput({}, { provider });
 
     const network = new Network(`${names.prefix}-network`, {
         region: cfg.region,
@@ -20,10 +24,54 @@ export = async () => {
         clusterName: names.clusterName,
     }, providers);
 
+    // Nothing can reach the database or the search domain yet: the AirflowCluster and the
+    // NightlyScheduler grant themselves access (metastore.allowFrom, logStore.allowHttpsFrom).
+    const metastore = new Metastore(`${names.prefix}-metastore`, {
+        region: cfg.region,
+        accountId: account.accountId,
+        vpcId: network.vpcId,
+        privateSubnetIds: network.privateSubnetIds,
+        identifier: names.dbIdentifier,
+        ...cfg.metastore,
+        logRetentionDays: cfg.logRetentionDays,
+    }, providers);
+
+    const logStore = new LogStore(`${names.prefix}-logstore`, {
+        vpcId: network.vpcId,
+        privateSubnetIds: network.privateSubnetIds,
+        taskLogRetentionDays: cfg.logStore.taskLogRetentionDays,
+        domainName: names.openSearchDomain,
+        openSearch: {
+            instanceType: cfg.logStore.openSearchInstanceType,
+            instanceCount: cfg.logStore.openSearchInstanceCount,
+            zoneAwareness: cfg.logStore.openSearchZoneAwareness,
+            volumeGb: cfg.logStore.openSearchVolumeGb,
+        },
+        createServiceLinkedRole: cfg.logStore.createOpenSearchServiceLinkedRole,
+    }, providers);
+
+    const registry = new Registry(`${names.prefix}-registry`, {
+        repositoryName: names.ecrRepository,
+        ...cfg.registry,
+    }, providers);
+
     return {
         vpcId: network.vpcId,
         vpcCidr: network.vpcCidr,
         publicSubnetIds: network.publicSubnetIds,
         privateSubnetIds: network.privateSubnetIds,
+        metastoreAddress: metastore.address,
+        metastorePort: metastore.port,
+        metastoreDatabase: metastore.databaseName,
+        metastoreInstanceIdentifier: metastore.instanceIdentifier,
+        metastoreInstanceArn: metastore.instanceArn,
+        metastoreConnectionUri: metastore.connectionUri,
+        taskLogBucket: logStore.bucketName,
+        taskLogBucketArn: logStore.bucketArn,
+        logSearchEndpoint: logStore.domainEndpoint,
+        logSearchDomainArn: logStore.domainArn,
+        registryUrl: registry.repositoryUrl,
+        registryArn: registry.repositoryArn,
+        ciPushRoleArn: registry.ciRoleArn,
     };
 };

@@ -1,0 +1,168 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+import { bucketTlsOnlyPolicy, openSearchAccessPolicy } from "../lib/policies";
+
+/** Pinned engine version; a long-supported OpenSearch 2.x line that log shippers (Fluent Bit) speak. */
+export const OPENSEARCH_ENGINE = "OpenSearch_2.19";
+/** TLS 1.2 or newer with forward secrecy: the newest policy OpenSearch Service offers. */
+export const OPENSEARCH_TLS_POLICY = "Policy-Min-TLS-1-2-PFS-2023-10";
+
+export interface LogStoreArgs {
+    readonly vpcId: pulumi.Input<string>;
+    readonly privateSubnetIds: pulumi.Input<string>[];
+    readonly taskLogRetentionDays: number;
+    readonly domainName: string;
+    readonly openSearch: {
+        readonly instanceType: string;
+        readonly instanceCount: number;
+        readonly zoneAwareness: boolean;
+        readonly volumeGb: number;
+    };
+    /** Create the account's OpenSearch service-linked role (once per account). */
+    readonly createServiceLinkedRole: boolean;
+    /** IAM roles allowed to use the domain's HTTP API (the log shipper's). None: nobody may. */
+    readonly logWriterRoleArns?: pulumi.Input<pulumi.Input<string>[]>;
+}
+
+/**
+ * Where Airflow's logs go: an S3 bucket for task logs (remote logging) and an OpenSearch domain inside
+ * the VPC for searching the cluster's logs.
+ */
+export class LogStore extends pulumi.ComponentResource {
+    public readonly bucketName: pulumi.Output<string>;
+    public readonly bucketArn: pulumi.Output<string>;
+    /** The KMS key of the bucket: writers need kms:GenerateDataKey on it. */
+    public readonly keyArn: pulumi.Output<string>;
+    public readonly domainEndpoint: pulumi.Output<string>;
+    public readonly domainArn: pulumi.Output<string>;
+    public readonly searchSecurityGroupId: pulumi.Output<string>;
+    private readonly name: string;
+
+    constructor(name: string, args: LogStoreArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("data-platform:index:LogStore", name, {}, opts);
+        this.name = name;
+        const parent = { parent: this };
+
+        const key = new aws.kms.Key(`${name}-key`, {
+            description: "Encrypts Airflow task logs in S3 and the log-search domain",
+            enableKeyRotation: true,
+            deletionWindowInDays: 30,
+        }, parent);
+
+        // ---- S3: Airflow remote task logs ----
+        const bucket = new aws.s3.Bucket(`${name}-task-logs`, {}, parent);
+        new aws.s3.BucketPublicAccessBlock(`${name}-task-logs-public-access`, {
+            bucket: bucket.id,
+            blockPublicAcls: true,
+            blockPublicPolicy: true,
+            ignorePublicAcls: true,
+            restrictPublicBuckets: true,
+        }, parent);
+        // ACLs off: the bucket owner owns every object, access is by policy alone.
+        new aws.s3.BucketOwnershipControls(`${name}-task-logs-ownership`, {
+            bucket: bucket.id,
+            rule: { objectOwnership: "BucketOwnerEnforced" },
+        }, parent);
+        new aws.s3.BucketServerSideEncryptionConfiguration(`${name}-task-logs-encryption`, {
+            bucket: bucket.id,
+            rules: [{
+                applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: key.arn },
+                // One data key per bucket, not per object: far fewer KMS requests (and charges).
+                bucketKeyEnabled: true,
+            }],
+        }, parent);
+        // Versioning guards logs against an accidental overwrite or delete; old versions expire a day later.
+        new aws.s3.BucketVersioning(`${name}-task-logs-versioning`, {
+            bucket: bucket.id,
+            versioningConfiguration: { status: "Enabled" },
+        }, parent);
+        new aws.s3.BucketLifecycleConfiguration(`${name}-task-logs-lifecycle`, {
+            bucket: bucket.id,
+            rules: [
+                {
+                    id: "expire-task-logs",
+                    status: "Enabled",
+                    filter: {},
+                    expiration: { days: args.taskLogRetentionDays },
+                    noncurrentVersionExpiration: { noncurrentDays: 1 },
+                    abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
+                },
+                {
+                    id: "remove-expired-delete-markers",
+                    status: "Enabled",
+                    filter: {},
+                    expiration: { expiredObjectDeleteMarker: true },
+                },
+            ],
+        }, parent);
+        new aws.s3.BucketPolicy(`${name}-task-logs-policy`, {
+            bucket: bucket.id,
+            policy: bucket.arn.apply((arn) => JSON.stringify(bucketTlsOnlyPolicy(arn))),
+        }, parent);
+
+        // ---- OpenSearch: log search, inside the VPC ----
+        const serviceRole = args.createServiceLinkedRole
+            ? [new aws.iam.ServiceLinkedRole(`${name}-opensearch-service-role`, { awsServiceName: "opensearchservice.amazonaws.com" }, parent)]
+            : [];
+
+        // No rules here: clients are granted 443 by allowHttpsFrom(). The domain needs no egress.
+        const sg = new aws.ec2.SecurityGroup(`${name}-search-sg`, {
+            vpcId: args.vpcId,
+            description: "Log-search domain: HTTPS from granted clients only",
+            tags: { Name: `${name}-search-sg` },
+        }, parent);
+
+        const search = args.openSearch;
+        const domain = new aws.opensearch.Domain(`${name}-search`, {
+            domainName: args.domainName,
+            engineVersion: OPENSEARCH_ENGINE,
+            clusterConfig: {
+                instanceType: search.instanceType,
+                instanceCount: search.instanceCount,
+                dedicatedMasterEnabled: false,
+                zoneAwarenessEnabled: search.zoneAwareness,
+                ...(search.zoneAwareness ? { zoneAwarenessConfig: { availabilityZoneCount: 2 } } : {}),
+            },
+            ebsOptions: { ebsEnabled: true, volumeType: "gp3", volumeSize: search.volumeGb },
+            encryptAtRest: { enabled: true, kmsKeyId: key.arn },
+            nodeToNodeEncryption: { enabled: true },
+            domainEndpointOptions: { enforceHttps: true, tlsSecurityPolicy: OPENSEARCH_TLS_POLICY },
+            // One subnet per zone the domain spans: two with zone awareness, else one.
+            vpcOptions: { subnetIds: args.privateSubnetIds.slice(0, search.zoneAwareness ? 2 : 1), securityGroupIds: [sg.id] },
+        }, { parent: this, dependsOn: serviceRole });
+
+        new aws.opensearch.DomainPolicy(`${name}-search-access`, {
+            domainName: domain.domainName,
+            accessPolicies: pulumi
+                .all([domain.arn, pulumi.output(args.logWriterRoleArns ?? [])])
+                .apply(([arn, roles]) => JSON.stringify(openSearchAccessPolicy(arn, roles))),
+        }, parent);
+
+        this.bucketName = bucket.bucket;
+        this.bucketArn = bucket.arn;
+        this.keyArn = key.arn;
+        this.domainEndpoint = domain.endpoint;
+        this.domainArn = domain.arn;
+        this.searchSecurityGroupId = sg.id;
+        this.registerOutputs({
+            bucketName: this.bucketName,
+            bucketArn: this.bucketArn,
+            keyArn: this.keyArn,
+            domainEndpoint: this.domainEndpoint,
+            domainArn: this.domainArn,
+            searchSecurityGroupId: this.searchSecurityGroupId,
+        });
+    }
+
+    /** Admits HTTPS (443/tcp) to the search domain from one security group: the cluster's nodes. */
+    allowHttpsFrom(client: string, grant: { securityGroupId: pulumi.Input<string>; description: string }): aws.vpc.SecurityGroupIngressRule {
+        return new aws.vpc.SecurityGroupIngressRule(`${this.name}-search-from-${client}`, {
+            securityGroupId: this.searchSecurityGroupId,
+            description: grant.description,
+            ipProtocol: "tcp",
+            fromPort: 443,
+            toPort: 443,
+            referencedSecurityGroupId: grant.securityGroupId,
+        }, { parent: this });
+    }
+}

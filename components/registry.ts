@@ -1,0 +1,74 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+import { ecrLifecyclePolicy, ecrPullPolicy, ecrPushPolicy, GITHUB_OIDC_HOST, githubActionsTrustPolicy } from "../lib/policies";
+
+export interface RegistryArgs {
+    readonly repositoryName: string;
+    /** GitHub repository (owner/name) whose CI may push. */
+    readonly ciRepository: string;
+    /** The one branch of ciRepository whose workflows may push. */
+    readonly ciBranch: string;
+    /** An existing GitHub Actions OIDC provider; unset, one is created (an account holds one per URL). */
+    readonly githubOidcProviderArn?: string;
+    readonly keepTaggedImages: number;
+    readonly untaggedExpiryDays: number;
+}
+
+/**
+ * The ECR repository of the Airflow image, and the role the DAG repository's CI assumes through
+ * GitHub's OIDC tokens to push to it: no long-lived keys anywhere.
+ */
+export class Registry extends pulumi.ComponentResource {
+    public readonly repositoryUrl: pulumi.Output<string>;
+    public readonly repositoryArn: pulumi.Output<string>;
+    public readonly ciRoleArn: pulumi.Output<string>;
+    private readonly name: string;
+
+    constructor(name: string, args: RegistryArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("data-platform:index:Registry", name, {}, opts);
+        this.name = name;
+        const parent = { parent: this };
+
+        const repo = new aws.ecr.Repository(`${name}-airflow`, {
+            name: args.repositoryName,
+            // A tag names one image forever: what ran last night can be found again.
+            imageTagMutability: "IMMUTABLE",
+            imageScanningConfiguration: { scanOnPush: true },
+            encryptionConfigurations: [{ encryptionType: "KMS" }],
+        }, parent);
+        new aws.ecr.LifecyclePolicy(`${name}-airflow-lifecycle`, {
+            repository: repo.name,
+            policy: JSON.stringify(ecrLifecyclePolicy(args.keepTaggedImages, args.untaggedExpiryDays)),
+        }, parent);
+
+        const providerArn = args.githubOidcProviderArn
+            ? pulumi.output(args.githubOidcProviderArn)
+            : new aws.iam.OpenIdConnectProvider(`${name}-github-oidc`, {
+                url: `https://${GITHUB_OIDC_HOST}`,
+                clientIdLists: ["sts.amazonaws.com"],
+            }, parent).arn;
+
+        const ciRole = new aws.iam.Role(`${name}-ci-push`, {
+            description: `CI of ${args.ciRepository} (branch ${args.ciBranch}) pushes Airflow images`,
+            assumeRolePolicy: providerArn.apply((arn) => JSON.stringify(githubActionsTrustPolicy(arn, args.ciRepository, args.ciBranch))),
+            maxSessionDuration: 3600,
+        }, parent);
+        new aws.iam.RolePolicy(`${name}-ci-push-policy`, {
+            role: ciRole.name,
+            policy: repo.arn.apply((arn) => JSON.stringify(ecrPushPolicy(arn))),
+        }, parent);
+
+        this.repositoryUrl = repo.repositoryUrl;
+        this.repositoryArn = repo.arn;
+        this.ciRoleArn = ciRole.arn;
+        this.registerOutputs({ repositoryUrl: this.repositoryUrl, repositoryArn: this.repositoryArn, ciRoleArn: this.ciRoleArn });
+    }
+
+    /** Lets one IAM role (the nodes', or the image reflector's) pull from this repository only. */
+    allowPull(client: string, roleName: pulumi.Input<string>): aws.iam.RolePolicy {
+        return new aws.iam.RolePolicy(`${this.name}-pull-${client}`, {
+            role: roleName,
+            policy: this.repositoryArn.apply((arn) => JSON.stringify(ecrPullPolicy(arn))),
+        }, { parent: this });
+    }
+}

@@ -1,0 +1,121 @@
+// IAM, S3, ECR, KMS and OpenSearch policy documents as data. Pure: the components serialise these,
+// and tests read them both here and on the registered resources.
+
+export interface PolicyStatement {
+    readonly Sid?: string;
+    readonly Effect: "Allow" | "Deny";
+    readonly Principal?: unknown;
+    readonly Action: string | readonly string[];
+    readonly Resource?: string | readonly string[];
+    readonly Condition?: Record<string, Record<string, string | readonly string[] | boolean>>;
+}
+
+export interface PolicyDocument {
+    readonly Version: "2012-10-17";
+    readonly Statement: readonly PolicyStatement[];
+}
+
+const doc = (...Statement: PolicyStatement[]): PolicyDocument => ({ Version: "2012-10-17", Statement });
+
+export const GITHUB_OIDC_HOST = "token.actions.githubusercontent.com";
+
+/**
+ * Trust for GitHub Actions' OIDC tokens from one repository's one branch only. The subject of a push
+ * to a branch is "repo:<owner>/<name>:ref:refs/heads/<branch>" (GitHub docs, "About security
+ * hardening with OpenID Connect"); StringEquals, not StringLike, so no other branch, tag, pull
+ * request or environment matches.
+ */
+export function githubActionsTrustPolicy(providerArn: string, repository: string, branch: string): PolicyDocument {
+    return doc({
+        Sid: "GitHubActionsOneBranch",
+        Effect: "Allow",
+        Principal: { Federated: providerArn },
+        Action: "sts:AssumeRoleWithWebIdentity",
+        Condition: {
+            StringEquals: {
+                [`${GITHUB_OIDC_HOST}:aud`]: "sts.amazonaws.com",
+                [`${GITHUB_OIDC_HOST}:sub`]: `repo:${repository}:ref:refs/heads/${branch}`,
+            },
+        },
+    });
+}
+
+const ECR_PULL = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"];
+const ECR_PUSH = ["ecr:InitiateLayerUpload", "ecr:UploadLayerPart", "ecr:CompleteLayerUpload", "ecr:PutImage"];
+// GetAuthorizationToken is account-wide by design (it returns a registry login); it grants no image access.
+const ECR_LOGIN: PolicyStatement = { Sid: "RegistryLogin", Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" };
+
+/** Push (and the reads a push needs) to one repository, nothing else. */
+export function ecrPushPolicy(repositoryArn: string): PolicyDocument {
+    return doc(ECR_LOGIN, { Sid: "PushAirflowImage", Effect: "Allow", Action: [...ECR_PULL, ...ECR_PUSH], Resource: repositoryArn });
+}
+
+/** Pull from one repository. */
+export function ecrPullPolicy(repositoryArn: string): PolicyDocument {
+    return doc(ECR_LOGIN, { Sid: "PullAirflowImage", Effect: "Allow", Action: ECR_PULL, Resource: repositoryArn });
+}
+
+/**
+ * Untagged images (left behind when a tag moves or a build fails) go after a few days; of the rest,
+ * the newest N stay. ECR wants the "any" rule last, with the highest priority number.
+ */
+export function ecrLifecyclePolicy(keepImages: number, untaggedExpiryDays: number) {
+    return {
+        rules: [
+            {
+                rulePriority: 1,
+                description: `Expire untagged images after ${untaggedExpiryDays} days`,
+                selection: { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: untaggedExpiryDays },
+                action: { type: "expire" },
+            },
+            {
+                rulePriority: 2,
+                description: `Keep the newest ${keepImages} images`,
+                selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: keepImages },
+                action: { type: "expire" },
+            },
+        ],
+    };
+}
+
+/** Refuses any request to the bucket that is not over TLS 1.2 or newer. */
+export function bucketTlsOnlyPolicy(bucketArn: string): PolicyDocument {
+    const everything = [bucketArn, `${bucketArn}/*`];
+    return doc(
+        { Sid: "DenyInsecureTransport", Effect: "Deny", Principal: "*", Action: "s3:*", Resource: everything, Condition: { Bool: { "aws:SecureTransport": false } } },
+        { Sid: "DenyOldTls", Effect: "Deny", Principal: "*", Action: "s3:*", Resource: everything, Condition: { NumericLessThan: { "s3:TlsVersion": "1.2" } } },
+    );
+}
+
+/**
+ * The OpenSearch domain's resource policy: only the given roles may use its HTTP API. The explicit
+ * Deny also overrides identity policies elsewhere in the account. With no role yet, nobody may.
+ */
+export function openSearchAccessPolicy(domainArn: string, writerRoleArns: readonly string[]): PolicyDocument {
+    const resource = `${domainArn}/*`;
+    if (writerRoleArns.length === 0) {
+        return doc({ Sid: "NoOneUntilAWriterIsGranted", Effect: "Deny", Principal: { AWS: "*" }, Action: "es:ESHttp*", Resource: resource });
+    }
+    return doc(
+        { Sid: "LogWriters", Effect: "Allow", Principal: { AWS: [...writerRoleArns] }, Action: ["es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPost", "es:ESHttpPut"], Resource: resource },
+        { Sid: "NoOneElse", Effect: "Deny", Principal: { AWS: "*" }, Action: "es:ESHttp*", Resource: resource, Condition: { ArnNotEquals: { "aws:PrincipalArn": [...writerRoleArns] } } },
+    );
+}
+
+/**
+ * A customer-managed key's policy: the account administers it through IAM (AWS's default key
+ * policy), and CloudWatch Logs may use it for log groups of this account and region only.
+ */
+export function kmsKeyPolicyWithLogs(accountId: string, region: string): PolicyDocument {
+    return doc(
+        { Sid: "AccountAdministersThroughIam", Effect: "Allow", Principal: { AWS: `arn:aws:iam::${accountId}:root` }, Action: "kms:*", Resource: "*" },
+        {
+            Sid: "CloudWatchLogsOfThisAccount",
+            Effect: "Allow",
+            Principal: { Service: `logs.${region}.amazonaws.com` },
+            Action: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+            Resource: "*",
+            Condition: { ArnLike: { "kms:EncryptionContext:aws:logs:arn": `arn:aws:logs:${region}:${accountId}:log-group:*` } },
+        },
+    );
+}
