@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { bucketTlsOnlyPolicy, openSearchAccessPolicy } from "../lib/policies";
+import { allowPortFrom, rotatingKey, type ClientGrant } from "./common";
 
 /** Pinned engine version; a long-supported OpenSearch 2.x line that log shippers (Fluent Bit) speak. */
 export const OPENSEARCH_ENGINE = "OpenSearch_2.19";
@@ -43,11 +44,7 @@ export class LogStore extends pulumi.ComponentResource {
         this.name = name;
         const parent = { parent: this };
 
-        const key = new aws.kms.Key(`${name}-key`, {
-            description: "Encrypts Airflow task logs in S3 and the log-search domain",
-            enableKeyRotation: true,
-            deletionWindowInDays: 30,
-        }, parent);
+        const key = rotatingKey(`${name}-key`, "Encrypts Airflow task logs in S3 and the log-search domain", this);
 
         // ---- S3: Airflow remote task logs ----
         const bucket = new aws.s3.Bucket(`${name}-task-logs`, {}, parent);
@@ -155,14 +152,7 @@ export class LogStore extends pulumi.ComponentResource {
     }
 
     /** Admits HTTPS (443/tcp) to the search domain from one security group: the cluster's nodes. */
-    allowHttpsFrom(client: string, grant: { securityGroupId: pulumi.Input<string>; description: string }): aws.vpc.SecurityGroupIngressRule {
-        return new aws.vpc.SecurityGroupIngressRule(`${this.name}-search-from-${client}`, {
-            securityGroupId: this.searchSecurityGroupId,
-            description: grant.description,
-            ipProtocol: "tcp",
-            fromPort: 443,
-            toPort: 443,
-            referencedSecurityGroupId: grant.securityGroupId,
-        }, { parent: this });
+    allowHttpsFrom(client: string, grant: ClientGrant): aws.vpc.SecurityGroupIngressRule {
+        return allowPortFrom(`${this.name}-search-from-${client}`, this.searchSecurityGroupId, 443, grant, this);
     }
 }

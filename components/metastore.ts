@@ -1,7 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as random from "@pulumi/random";
+import type { MetastoreSettings } from "../lib/config";
 import { kmsKeyPolicyWithLogs } from "../lib/policies";
+import { allowPortFrom, rotatingKey, type ClientGrant } from "./common";
 
 /** PostgreSQL major version, pinned; RDS applies minor versions in the maintenance window. Airflow 3 supports 13 to 17. */
 export const POSTGRES_MAJOR = "17";
@@ -9,26 +11,15 @@ export const DATABASE_NAME = "airflow";
 export const MASTER_USERNAME = "airflow_admin";
 export const PORT = 5432;
 
-export interface MetastoreArgs {
+/** The metastore's settings from config (class, Multi-AZ, storage, backups, protection), plus its wiring. */
+export interface MetastoreArgs extends MetastoreSettings {
     readonly region: string;
     readonly accountId: pulumi.Input<string>;
     readonly vpcId: pulumi.Input<string>;
     readonly privateSubnetIds: pulumi.Input<string>[];
     /** RDS instance identifier: fixed, so that the scheduler and the log group can name it. */
     readonly identifier: string;
-    readonly instanceClass: string;
-    readonly multiAz: boolean;
-    readonly allocatedStorageGb: number;
-    readonly maxAllocatedStorageGb: number;
-    readonly backupRetentionDays: number;
-    /** Deletion protection on, and a final snapshot when the instance is deleted. */
-    readonly protectFromDeletion: boolean;
     readonly logRetentionDays: number;
-}
-
-export interface ClientGrant {
-    readonly securityGroupId: pulumi.Input<string>;
-    readonly description: string;
 }
 
 /**
@@ -54,12 +45,8 @@ export class Metastore extends pulumi.ComponentResource {
         this.name = name;
         const parent = { parent: this };
 
-        const key = new aws.kms.Key(`${name}-key`, {
-            description: `Encrypts the Airflow metastore ${args.identifier}, its snapshots and its logs`,
-            enableKeyRotation: true,
-            deletionWindowInDays: 30,
-            policy: pulumi.output(args.accountId).apply((account) => JSON.stringify(kmsKeyPolicyWithLogs(account, args.region))),
-        }, parent);
+        const key = rotatingKey(`${name}-key`, `Encrypts the Airflow metastore ${args.identifier}, its snapshots and its logs`, this,
+            pulumi.output(args.accountId).apply((account) => JSON.stringify(kmsKeyPolicyWithLogs(account, args.region))));
         new aws.kms.Alias(`${name}-key-alias`, { name: `alias/${args.identifier}`, targetKeyId: key.keyId }, parent);
 
         const subnets = new aws.rds.SubnetGroup(`${name}-subnets`, {
@@ -148,13 +135,6 @@ export class Metastore extends pulumi.ComponentResource {
 
     /** Admits PostgreSQL (5432/tcp) from one security group: the cluster's nodes, the scheduler's functions. */
     allowFrom(client: string, grant: ClientGrant): aws.vpc.SecurityGroupIngressRule {
-        return new aws.vpc.SecurityGroupIngressRule(`${this.name}-from-${client}`, {
-            securityGroupId: this.securityGroupId,
-            description: grant.description,
-            ipProtocol: "tcp",
-            fromPort: PORT,
-            toPort: PORT,
-            referencedSecurityGroupId: grant.securityGroupId,
-        }, { parent: this });
+        return allowPortFrom(`${this.name}-from-${client}`, this.securityGroupId, PORT, grant, this);
     }
 }

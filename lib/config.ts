@@ -486,3 +486,6 @@ export function parseConfig(raw: RawConfig, context: { project: string; stack: s
         logRetentionDays: int("logRetentionDays")!,
     };
 }
+
+/** The Metastore's settings, as the component takes them. */
+export type MetastoreSettings = PlatformConfig["metastore"];
