@@ -1,4 +1,5 @@
 import { strict as assert } from "assert";
+import * as fs from "fs";
 import { CONFIG_KEYS, ConfigError, parseConfig, qualifiedKey, type RawConfig } from "../lib/config";
 import { readStackConfig } from "../offline/stack-config";
 
@@ -54,7 +55,7 @@ describe("config: the stack files", () => {
     it("each stack file spells out every project key (no silent defaults)", () => {
         for (const stack of ["prod", "staging"]) {
             const file = readStackConfig(stack);
-            const text = require("fs").readFileSync(file.file, "utf8") as string;
+            const text = fs.readFileSync(file.file, "utf8");
             for (const key of CONFIG_KEYS.filter((k) => !k.optional)) {
                 assert.match(text, new RegExp(`^\\s*${qualifiedKey(key.name)}:`, "m"), `${stack} does not set ${qualifiedKey(key.name)}`);
             }

@@ -11,23 +11,15 @@ import { LogStore, OPENSEARCH_TLS_POLICY } from "../components/log-store";
 import { Registry } from "../components/registry";
 import { valueOf, type Evaluation } from "../offline/evaluate";
 import type { RecordedResource } from "../offline/mocks";
+import { ingressOf, T } from "./resources";
 import { evaluateOnce, STACKS, stackEvaluation } from "./stacks";
 
-const T = {
-    db: "aws:rds/instance:Instance",
-    key: "aws:kms/key:Key",
-    sg: "aws:ec2/securityGroup:SecurityGroup",
-    ingress: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
-    egress: "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
-    subnet: "aws:ec2/subnet:Subnet",
-};
 
 const only = (e: Evaluation, type: string, suffix: string): RecordedResource => {
     const found = e.ofType(type).filter((r) => r.name.endsWith(suffix));
     assert.equal(found.length, 1, `expected one ${type} named *${suffix}, found ${found.map((r) => r.name).join(", ") || "none"}`);
     return found[0];
 };
-const ingressOf = (e: Evaluation, sg: RecordedResource) => e.ofType(T.ingress).filter((r) => r.inputs.securityGroupId === sg.id);
 const json = (text: string) => JSON.parse(text);
 // How @pulumi/pulumi marks a serialised secret on the wire.
 const SECRET_SIG_KEY = specialSigKey;

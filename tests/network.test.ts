@@ -11,24 +11,10 @@ import { planNetwork } from "../lib/network-plan";
 import type { Evaluation } from "../offline/evaluate";
 import type { RecordedResource } from "../offline/mocks";
 import { readStackConfig } from "../offline/stack-config";
+import { ingressOf, T } from "./resources";
 import { STACKS, stackEvaluation } from "./stacks";
 
 const cidr = (text: string) => parseCidr(text) as Cidr;
-const T = {
-    vpc: "aws:ec2/vpc:Vpc",
-    subnet: "aws:ec2/subnet:Subnet",
-    routeTable: "aws:ec2/routeTable:RouteTable",
-    route: "aws:ec2/route:Route",
-    association: "aws:ec2/routeTableAssociation:RouteTableAssociation",
-    natGateway: "aws:ec2/natGateway:NatGateway",
-    instance: "aws:ec2/instance:Instance",
-    eni: "aws:ec2/networkInterface:NetworkInterface",
-    eip: "aws:ec2/eip:Eip",
-    igw: "aws:ec2/internetGateway:InternetGateway",
-    endpoint: "aws:ec2/vpcEndpoint:VpcEndpoint",
-    ingress: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
-    sg: "aws:ec2/securityGroup:SecurityGroup",
-};
 
 describe("cidr maths", () => {
     it("parses, formats and carves blocks", () => {
@@ -269,7 +255,7 @@ describe("NAT instance design (staging, under mocks)", () => {
 
     it("admits traffic from the private subnets only: no SSH, nothing from the internet", () => {
         const [sg] = e.ofType(T.sg).filter((s) => s.name.endsWith("nat-sg"));
-        const rules = e.ofType(T.ingress).filter((r) => r.inputs.securityGroupId === sg.id);
+        const rules = ingressOf(e, sg);
         const privateCidrs = e.ofType(T.subnet).filter((s) => s.inputs.tags.Tier === "private").map((s) => s.inputs.cidrBlock).sort();
         assert.deepEqual(rules.map((r) => r.inputs.cidrIpv4).sort(), privateCidrs);
         for (const r of rules) assert.ok(r.inputs.description.length > 0);

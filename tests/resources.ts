@@ -1,0 +1,28 @@
+// Resource type tokens and look-ups the tests share.
+
+import type { Evaluation } from "../offline/evaluate";
+import type { RecordedResource } from "../offline/mocks";
+
+export const T = {
+    vpc: "aws:ec2/vpc:Vpc",
+    subnet: "aws:ec2/subnet:Subnet",
+    routeTable: "aws:ec2/routeTable:RouteTable",
+    route: "aws:ec2/route:Route",
+    association: "aws:ec2/routeTableAssociation:RouteTableAssociation",
+    natGateway: "aws:ec2/natGateway:NatGateway",
+    instance: "aws:ec2/instance:Instance",
+    eni: "aws:ec2/networkInterface:NetworkInterface",
+    eip: "aws:ec2/eip:Eip",
+    igw: "aws:ec2/internetGateway:InternetGateway",
+    endpoint: "aws:ec2/vpcEndpoint:VpcEndpoint",
+    sg: "aws:ec2/securityGroup:SecurityGroup",
+    ingress: "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+    egress: "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
+    db: "aws:rds/instance:Instance",
+    key: "aws:kms/key:Key",
+} as const;
+
+/** The ingress rule resources attached to a security group. */
+export function ingressOf(e: Evaluation, sg: RecordedResource): RecordedResource[] {
+    return e.ofType(T.ingress).filter((r) => r.inputs.securityGroupId === sg.id);
+}
