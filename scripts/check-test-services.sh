@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The tests start their own PostgreSQL (Debian's postgresql package) and moto server
+# (`python3 -m moto.server`, moto 5 with server extras) on 127.0.0.1, and stop them afterwards.
+# This makes sure both are installed; it starts nothing.
+set -euo pipefail
+pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
+if [ -z "$pg_bin" ] || [ ! -x "$pg_bin/initdb" ]; then
+    echo "PostgreSQL server not found: installing Debian's postgresql"
+    if [ "$(id -u)" -eq 0 ]; then
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+    else
+        sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+    fi
+    pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+fi
+echo "postgresql: $("$pg_bin/postgres" --version)"
+if ! python3 -c 'import moto, flask, flask_cors; assert int(moto.__version__.split(".")[0]) >= 5' 2>/dev/null; then
+    echo "moto 5 with server extras is required: python3 -m pip install 'moto[server]>=5'" >&2
+    exit 1
+fi
+echo "moto: $(python3 -c 'import moto; print(moto.__version__)')"
