@@ -38,7 +38,7 @@ export = async () => {
 
     const logStore = new LogStore(`${names.prefix}-logstore`, {
         vpcId: network.vpcId,
-        privateSubnetIds: network.privateSubnetIds,
+        searchSubnetIds: cfg.logStore.openSearchZones.map((zone) => network.privateSubnetIdByZone[zone]),
         taskLogRetentionDays: cfg.logStore.taskLogRetentionDays,
         domainName: names.openSearchDomain,
         openSearch: {
@@ -52,6 +52,7 @@ export = async () => {
 
     const registry = new Registry(`${names.prefix}-registry`, {
         repositoryName: names.ecrRepository,
+        accountId: account.accountId,
         ...cfg.registry,
     }, providers);
 

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
+import * as time from "@pulumiverse/time";
 import { bucketTlsOnlyPolicy, openSearchAccessPolicy } from "../lib/policies";
 import { allowPortFrom, rotatingKey, type ClientGrant } from "./common";
 
@@ -8,9 +9,18 @@ export const OPENSEARCH_ENGINE = "OpenSearch_2.19";
 /** TLS 1.2 or newer with forward secrecy: the newest policy OpenSearch Service offers. */
 export const OPENSEARCH_TLS_POLICY = "Policy-Min-TLS-1-2-PFS-2023-10";
 
+/**
+ * How long the domain waits after creating the service-linked role. IAM is eventually consistent, and
+ * OpenSearch refuses a VPC domain until it sees the role ("...give Amazon OpenSearch Service permissions
+ * to access your VPC"), an error the AWS provider does not retry in its current wording
+ * (terraform-provider-aws, aws_opensearch_domain's retryable errors).
+ */
+export const SERVICE_ROLE_PROPAGATION = "60s";
+
 export interface LogStoreArgs {
     readonly vpcId: pulumi.Input<string>;
-    readonly privateSubnetIds: pulumi.Input<string>[];
+    /** One private subnet per zone the domain spans (2 with zone awareness, else 1). */
+    readonly searchSubnetIds: pulumi.Input<string>[];
     readonly taskLogRetentionDays: number;
     readonly domainName: string;
     readonly openSearch: {
@@ -98,8 +108,13 @@ export class LogStore extends pulumi.ComponentResource {
         }, parent);
 
         // ---- OpenSearch: log search, inside the VPC ----
+        // Account-wide, one per account: kept on destroy, since other domains in the account need it.
+        // Created here only where asked; the domain then waits for IAM to propagate it.
         const serviceRole = args.createServiceLinkedRole
-            ? [new aws.iam.ServiceLinkedRole(`${name}-opensearch-service-role`, { awsServiceName: "opensearchservice.amazonaws.com" }, parent)]
+            ? new aws.iam.ServiceLinkedRole(`${name}-opensearch-service-role`, { awsServiceName: "opensearchservice.amazonaws.com" }, { parent: this, retainOnDelete: true })
+            : undefined;
+        const roleReady = serviceRole
+            ? [new time.Sleep(`${name}-opensearch-service-role-propagation`, { createDuration: SERVICE_ROLE_PROPAGATION }, { parent: this, dependsOn: [serviceRole] })]
             : [];
 
         // No rules here: clients are granted 443 by allowHttpsFrom(). The domain needs no egress.
@@ -124,9 +139,8 @@ export class LogStore extends pulumi.ComponentResource {
             encryptAtRest: { enabled: true, kmsKeyId: key.arn },
             nodeToNodeEncryption: { enabled: true },
             domainEndpointOptions: { enforceHttps: true, tlsSecurityPolicy: OPENSEARCH_TLS_POLICY },
-            // One subnet per zone the domain spans: two with zone awareness, else one.
-            vpcOptions: { subnetIds: args.privateSubnetIds.slice(0, search.zoneAwareness ? 2 : 1), securityGroupIds: [sg.id] },
-        }, { parent: this, dependsOn: serviceRole });
+            vpcOptions: { subnetIds: args.searchSubnetIds, securityGroupIds: [sg.id] },
+        }, { parent: this, dependsOn: roleReady });
 
         new aws.opensearch.DomainPolicy(`${name}-search-access`, {
             domainName: domain.domainName,

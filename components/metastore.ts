@@ -10,6 +10,7 @@ export const POSTGRES_MAJOR = "17";
 export const DATABASE_NAME = "airflow";
 export const MASTER_USERNAME = "airflow_admin";
 export const PORT = 5432;
+export const ENGINE_LIFECYCLE_SUPPORT = "open-source-rds-extended-support-disabled";
 
 /** The metastore's settings from config (class, Multi-AZ, storage, backups, protection), plus its wiring. */
 export interface MetastoreArgs extends MetastoreSettings {
@@ -78,11 +79,19 @@ export class Metastore extends pulumi.ComponentResource {
         // Letters and digits only: safe in a connection URI without escaping, and 32 of them carry
         // about 190 bits. The value lives encrypted in Pulumi's state as a secret.
         const password = new random.RandomPassword(`${name}-password`, { length: 32, special: false }, parent);
+        // A final snapshot's name must be new at every destroy: a fixed one makes the second destroy of a
+        // re-created prod fail with DBSnapshotAlreadyExists. This suffix is drawn when the instance is
+        // created and lives as long as it does.
+        const snapshotSuffix = args.protectFromDeletion ? new random.RandomId(`${name}-final-snapshot-suffix`, { byteLength: 4 }, parent) : undefined;
 
         const db = new aws.rds.Instance(`${name}-db`, {
             identifier: args.identifier,
             engine: "postgres",
             engineVersion: POSTGRES_MAJOR,
+            // The API's default enrols the instance in paid RDS Extended Support when the major version's
+            // standard support ends (RDS User Guide, "Amazon RDS Extended Support"): refuse it, so the bill
+            // cannot jump silently; upgrade the major version instead (README, "Upgrading PostgreSQL").
+            engineLifecycleSupport: ENGINE_LIFECYCLE_SUPPORT,
             instanceClass: args.instanceClass,
             multiAz: args.multiAz,
             allocatedStorage: args.allocatedStorageGb,
@@ -109,7 +118,7 @@ export class Metastore extends pulumi.ComponentResource {
             copyTagsToSnapshot: true,
             deletionProtection: args.protectFromDeletion,
             skipFinalSnapshot: !args.protectFromDeletion,
-            finalSnapshotIdentifier: args.protectFromDeletion ? `${args.identifier}-final` : undefined,
+            finalSnapshotIdentifier: snapshotSuffix ? pulumi.interpolate`${args.identifier}-final-${snapshotSuffix.hex}` : undefined,
             enabledCloudwatchLogsExports: ["postgresql", "upgrade"],
             applyImmediately: false,
         }, { parent: this, dependsOn: logGroups });

@@ -25,6 +25,8 @@ export class Network extends pulumi.ComponentResource {
     public readonly vpcCidr: string;
     public readonly publicSubnetIds: pulumi.Output<string>[];
     public readonly privateSubnetIds: pulumi.Output<string>[];
+    /** The private subnet of each zone, by zone name: where a zone-bound service is placed. */
+    public readonly privateSubnetIdByZone: Readonly<Record<string, pulumi.Output<string>>>;
     /** The layout this network was built from (subnets, NAT placement, and why). */
     public readonly plan: NetworkPlan;
 
@@ -115,6 +117,7 @@ export class Network extends pulumi.ComponentResource {
         this.vpcCidr = plan.vpcCidr;
         this.publicSubnetIds = publicSubnets.map((s) => s.id);
         this.privateSubnetIds = privateSubnets.map((s) => s.id);
+        this.privateSubnetIdByZone = Object.fromEntries(plan.privateSubnets.map((s, i) => [s.az, privateSubnets[i].id]));
         this.registerOutputs({
             vpcId: this.vpcId,
             vpcCidr: this.vpcCidr,
@@ -181,7 +184,7 @@ export class Network extends pulumi.ComponentResource {
             description: "NAT instance primary interface; private routes target it",
             tags: { Name: `${name}-nat-${zone}` },
         }, parent);
-        new aws.ec2.Eip(`${name}-nat-eip-${zone}`, {
+        const eip = new aws.ec2.Eip(`${name}-nat-eip-${zone}`, {
             domain: "vpc",
             networkInterface: eni.id,
             tags: { Name: `${name}-nat-${zone}` },
@@ -207,11 +210,19 @@ export class Network extends pulumi.ComponentResource {
             tags: { Name: `${name}-nat-${zone}` },
         }, {
             parent: this,
-            // A new image every few weeks must not replace the NAT (and cut egress) on a routine `pulumi up`;
-            // patch deliberately with `pulumi up --replace <urn>`.
-            ignoreChanges: ["ami"],
+            // "ami": a new image every few weeks must not replace the NAT (and cut egress) on a routine
+            // `pulumi up`; patch deliberately with `pulumi up --replace <urn>`.
+            // "sourceDestCheck": the instance's own attribute defaults to true while AWS reports the
+            // attached interface's false, so every later update would call ModifyInstanceAttribute and turn
+            // the check back on, after which the NAT drops forwarded traffic (terraform-provider-aws issue
+            // 44768). The provider refuses sourceDestCheck: false beside primaryNetworkInterface, so the
+            // interface alone owns the setting and the instance ignores it.
+            ignoreChanges: ["ami", "sourceDestCheck"],
             // The interface can be attached to one instance at a time.
             deleteBeforeReplace: true,
+            // Boot only once the Elastic IP is on the interface: the boot script installs packages, which
+            // needs egress (the script also retries, in case association lags behind the API's answer).
+            dependsOn: [eip],
         });
         return eni.id;
     }

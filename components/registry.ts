@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import { ecrLifecyclePolicy, ecrPullPolicy, ecrPushPolicy, GITHUB_OIDC_HOST, githubActionsTrustPolicy } from "../lib/policies";
+import { ecrLifecyclePolicy, ecrPullPolicy, ecrPushPolicy, GITHUB_OIDC_HOST, githubActionsTrustPolicy, githubOidcProviderArn } from "../lib/policies";
 
 export interface RegistryArgs {
     readonly repositoryName: string;
@@ -8,8 +8,14 @@ export interface RegistryArgs {
     readonly ciRepository: string;
     /** The one branch of ciRepository whose workflows may push. */
     readonly ciBranch: string;
-    /** An existing GitHub Actions OIDC provider; unset, one is created (an account holds one per URL). */
-    readonly githubOidcProviderArn?: string;
+    /** A GitHub environment whose jobs may push too. */
+    readonly ciEnvironment?: string;
+    /**
+     * Create the account's GitHub OIDC provider here. An account holds one per URL, so by default the
+     * stack references it at its fixed ARN (see "One-time account setup" in the README).
+     */
+    readonly createGithubOidcProvider: boolean;
+    readonly accountId: pulumi.Input<string>;
     readonly keepTaggedImages: number;
     readonly untaggedExpiryDays: number;
 }
@@ -41,16 +47,22 @@ export class Registry extends pulumi.ComponentResource {
             policy: JSON.stringify(ecrLifecyclePolicy(args.keepTaggedImages, args.untaggedExpiryDays)),
         }, parent);
 
-        const providerArn = args.githubOidcProviderArn
-            ? pulumi.output(args.githubOidcProviderArn)
-            : new aws.iam.OpenIdConnectProvider(`${name}-github-oidc`, {
+        const providerArn = args.createGithubOidcProvider
+            ? new aws.iam.OpenIdConnectProvider(`${name}-github-oidc`, {
                 url: `https://${GITHUB_OIDC_HOST}`,
                 clientIdLists: ["sts.amazonaws.com"],
-            }, parent).arn;
+            }, {
+                parent: this,
+                // Account-wide: other stacks (and other projects) may trust it; destroying this stack
+                // must not pull it from under them. Delete it by hand when the account no longer needs it.
+                retainOnDelete: true,
+            }).arn
+            : pulumi.output(args.accountId).apply(githubOidcProviderArn);
 
+        const subject = { repository: args.ciRepository, branch: args.ciBranch, environment: args.ciEnvironment };
         const ciRole = new aws.iam.Role(`${name}-ci-push`, {
-            description: `CI of ${args.ciRepository} (branch ${args.ciBranch}) pushes Airflow images`,
-            assumeRolePolicy: providerArn.apply((arn) => JSON.stringify(githubActionsTrustPolicy(arn, args.ciRepository, args.ciBranch))),
+            description: `CI of ${args.ciRepository} (branch ${args.ciBranch}${args.ciEnvironment === undefined ? "" : `, environment ${args.ciEnvironment}`}) pushes Airflow images`,
+            assumeRolePolicy: providerArn.apply((arn) => JSON.stringify(githubActionsTrustPolicy(arn, subject))),
             maxSessionDuration: 3600,
         }, parent);
         new aws.iam.RolePolicy(`${name}-ci-push-policy`, {

@@ -50,12 +50,17 @@ export interface PlatformConfig {
         readonly openSearchInstanceCount: number;
         readonly openSearchZoneAwareness: boolean;
         readonly openSearchVolumeGb: number;
+        /** The zones the domain's nodes sit in: 2 with zone awareness, else 1; a subset of availabilityZones. */
+        readonly openSearchZones: readonly string[];
         readonly createOpenSearchServiceLinkedRole: boolean;
     };
     readonly registry: {
         readonly ciRepository: string;
         readonly ciBranch: string;
-        readonly githubOidcProviderArn?: string;
+        /** A GitHub environment whose jobs may also assume the CI role (their OIDC subject names it, not the branch). */
+        readonly ciEnvironment?: string;
+        /** Create the account's GitHub OIDC provider; otherwise the stack references it by its fixed ARN. */
+        readonly createGithubOidcProvider: boolean;
         readonly keepTaggedImages: number;
         readonly untaggedExpiryDays: number;
     };
@@ -105,12 +110,17 @@ const oneOf = (values: readonly (string | number)[]) => (v: string | number) =>
 const intRange = (min: number, max: number) => (v: number) => (v >= min && v <= max ? undefined : `must be from ${min} to ${max}`);
 const matches = (re: RegExp, what: string) => (v: string) => (re.test(v) ? undefined : what);
 
-const REGION_RE = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
+const REGION_RE = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
+// Regions of the other partitions (aws-cn, aws-us-gov, aws-iso*): their ARNs do not start with
+// "arn:aws:", which the policy documents and managed-policy ARNs here are written with.
+const OTHER_PARTITION_RE = /^(cn-|us-gov-|us-iso|eu-iso)/;
 const GITHUB_REPO_RE = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/;
 // A branch name that is safe inside the OIDC subject "repo:owner/name:ref:refs/heads/<branch>":
 // git's own rules (no "..", no leading or trailing "/") and no IAM wildcard characters.
 const BRANCH_RE = /^(?!\/)(?!.*\/\/)(?!.*\.\.)(?!.*\/$)[A-Za-z0-9._/-]{1,200}$/;
-const OIDC_PROVIDER_ARN_RE = /^arn:aws[a-z-]*:iam::\d{12}:oidc-provider\/token\.actions\.githubusercontent\.com$/;
+// GitHub environment names: up to 255 characters; kept to characters that are literal in an IAM
+// StringEquals condition and in the OIDC subject "repo:owner/name:environment:<name>".
+const GITHUB_ENVIRONMENT_RE = /^[A-Za-z0-9._-][A-Za-z0-9 ._-]{0,254}$/;
 
 /** Every key the program reads. The README table and Pulumi.yaml are checked against this list. */
 export const CONFIG_KEYS: readonly ConfigKey[] = [
@@ -119,8 +129,12 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
         type: "string",
         group: "General",
         description: "AWS region to deploy to. Prices in the cost estimate are us-east-1's.",
-        allowed: "an AWS region name such as us-east-1",
-        check: matches(REGION_RE, "must be an AWS region name such as us-east-1"),
+        allowed: "an AWS region of the standard aws partition, such as us-east-1",
+        check: (v: string) => {
+            if (!REGION_RE.test(v)) return "must be an AWS region name such as us-east-1";
+            if (OTHER_PARTITION_RE.test(v)) return `${v} is outside the standard aws partition (China, GovCloud and ISO regions use other ARN prefixes, which this program does not write); use a region such as us-east-1`;
+            return undefined;
+        },
     },
     {
         name: "environment",
@@ -283,6 +297,14 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
         allowed: "true or false; true needs an even node count of 2 or more",
     },
     {
+        name: "openSearchZones",
+        type: "array",
+        group: "LogStore",
+        description: "Zones of the OpenSearch nodes. t3.small.search is not offered in every zone (zone letters differ by account): pick zones that offer it.",
+        optional: true,
+        allowed: "distinct zones of availabilityZones: 2 with zone awareness, else 1; unset takes the first ones",
+    },
+    {
         name: "openSearchVolumeGb",
         type: "integer",
         group: "LogStore",
@@ -295,9 +317,9 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
         name: "createOpenSearchServiceLinkedRole",
         type: "boolean",
         group: "LogStore",
-        description: "Create the account's OpenSearch service-linked role (needed once per account for VPC domains).",
-        default: true,
-        allowed: "true or false; false where another stack in the account has created it",
+        description: "Create the account's OpenSearch service-linked role (one per account, needed before the first VPC domain). Kept on destroy. See \"One-time account setup\".",
+        default: false,
+        allowed: "true or false; true in one stack per account, or create it once by hand",
     },
     {
         name: "ciRepository",
@@ -317,13 +339,21 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
         check: matches(BRANCH_RE, "must be a plain git branch name: letters, digits, . _ - /; no \"..\", no leading or trailing /"),
     },
     {
-        name: "githubOidcProviderArn",
+        name: "ciEnvironment",
         type: "string",
         group: "Registry",
-        description: "An existing GitHub Actions OIDC provider to reuse (an account holds one per URL). Unset: the stack creates it.",
+        description: "A GitHub environment whose jobs may also push: a job with `environment:` presents the subject repo:<ciRepository>:environment:<name>, not the branch's.",
         optional: true,
-        allowed: "arn:aws:iam::<account>:oidc-provider/token.actions.githubusercontent.com",
-        check: matches(OIDC_PROVIDER_ARN_RE, "must be the ARN of the token.actions.githubusercontent.com OIDC provider"),
+        allowed: "a GitHub environment name (letters, digits, space, . _ -; up to 255)",
+        check: matches(GITHUB_ENVIRONMENT_RE, "must be a GitHub environment name: letters, digits, space, . _ -; up to 255 characters"),
+    },
+    {
+        name: "createGithubOidcProvider",
+        type: "boolean",
+        group: "Registry",
+        description: "Create the account's GitHub Actions OIDC provider (one per account). Unset or false: reference it at its fixed ARN. Kept on destroy.",
+        default: false,
+        allowed: "true or false; true in one stack per account, or create it once by hand",
     },
     {
         name: "ecrKeepTaggedImages",
@@ -442,8 +472,24 @@ export function parseConfig(raw: RawConfig, context: { project: string; stack: s
         problem("openSearchVolumeGb", `${osType} takes at most ${OPENSEARCH_INSTANCE_TYPES[osType].maxVolumeGiB} GiB`);
     }
     const osCount = int("openSearchInstanceCount");
-    if (bool("openSearchZoneAwareness") === true && osCount !== undefined && (osCount < 2 || osCount % 2 !== 0)) {
+    const zoneAware = bool("openSearchZoneAwareness");
+    if (zoneAware === true && osCount !== undefined && (osCount < 2 || osCount % 2 !== 0)) {
         problem("openSearchInstanceCount", `zone awareness over 2 zones needs an even count of at least 2; ${osCount} given`);
+    }
+    // The domain's zones: chosen, or the first of the network's. Checked against the network's zones
+    // only when those are themselves valid.
+    const osZonesWanted = zoneAware === undefined ? undefined : zoneAware ? 2 : 1;
+    const osZonesGiven = list("openSearchZones");
+    const zonesValid = zones !== undefined && !problems.some((p) => p.key === qualifiedKey("availabilityZones"));
+    let openSearchZones: string[] | undefined = osZonesGiven ?? (zonesValid && osZonesWanted !== undefined ? zones.slice(0, osZonesWanted) : undefined);
+    if (osZonesGiven !== undefined && osZonesWanted !== undefined) {
+        const outside = zonesValid ? osZonesGiven.filter((z) => !zones.includes(z)) : [];
+        if (outside.length > 0) problem("openSearchZones", `${outside.join(", ")} not in availabilityZones (${zones!.join(", ")})`);
+        else if (new Set(osZonesGiven).size !== osZonesGiven.length) problem("openSearchZones", "zones must be distinct");
+        else if (osZonesGiven.length !== osZonesWanted) {
+            problem("openSearchZones", `${osZonesGiven.length} given; ${zoneAware ? "zone awareness needs exactly 2" : "without zone awareness the domain takes exactly 1"}`);
+        }
+        if (problems.some((p) => p.key === qualifiedKey("openSearchZones"))) openSearchZones = undefined;
     }
 
     if (problems.length > 0) throw new ConfigError(problems);
@@ -474,12 +520,14 @@ export function parseConfig(raw: RawConfig, context: { project: string; stack: s
             openSearchInstanceCount: osCount!,
             openSearchZoneAwareness: bool("openSearchZoneAwareness")!,
             openSearchVolumeGb: osVolume!,
+            openSearchZones: openSearchZones!,
             createOpenSearchServiceLinkedRole: bool("createOpenSearchServiceLinkedRole")!,
         },
         registry: {
             ciRepository: str("ciRepository")!,
             ciBranch: str("ciBranch")!,
-            githubOidcProviderArn: str("githubOidcProviderArn"),
+            ciEnvironment: str("ciEnvironment"),
+            createGithubOidcProvider: bool("createGithubOidcProvider")!,
             keepTaggedImages: int("ecrKeepTaggedImages")!,
             untaggedExpiryDays: int("ecrUntaggedExpiryDays")!,
         },

@@ -20,12 +20,34 @@ const doc = (...Statement: PolicyStatement[]): PolicyDocument => ({ Version: "20
 export const GITHUB_OIDC_HOST = "token.actions.githubusercontent.com";
 
 /**
- * Trust for GitHub Actions' OIDC tokens from one repository's one branch only. The subject of a push
- * to a branch is "repo:<owner>/<name>:ref:refs/heads/<branch>" (GitHub docs, "About security
- * hardening with OpenID Connect"); StringEquals, not StringLike, so no other branch, tag, pull
- * request or environment matches.
+ * The account's GitHub Actions OIDC provider. IAM names a provider by its URL, so its ARN is fixed
+ * and one account holds one: stacks reference it rather than each creating it.
  */
-export function githubActionsTrustPolicy(providerArn: string, repository: string, branch: string): PolicyDocument {
+export function githubOidcProviderArn(accountId: string): string {
+    return `arn:aws:iam::${accountId}:oidc-provider/${GITHUB_OIDC_HOST}`;
+}
+
+/** Who may assume the CI role: one branch of one repository, and optionally one GitHub environment. */
+export interface GitHubActionsSubject {
+    readonly repository: string;
+    readonly branch: string;
+    /**
+     * A job that names an `environment:` presents "repo:<owner>/<name>:environment:<env>" instead of
+     * its branch (GitHub docs, "OpenID Connect reference", subject claims); which branches may deploy
+     * to that environment is then the environment's protection rules' business.
+     */
+    readonly environment?: string;
+}
+
+/**
+ * Trust for GitHub Actions' OIDC tokens from one repository's one branch only (and, when given, one
+ * environment). The subject of a push to a branch is "repo:<owner>/<name>:ref:refs/heads/<branch>"
+ * (GitHub docs, "About security hardening with OpenID Connect"); StringEquals, not StringLike, so no
+ * other branch, tag, pull request or environment matches.
+ */
+export function githubActionsTrustPolicy(providerArn: string, subject: GitHubActionsSubject): PolicyDocument {
+    const subjects = [`repo:${subject.repository}:ref:refs/heads/${subject.branch}`];
+    if (subject.environment !== undefined) subjects.push(`repo:${subject.repository}:environment:${subject.environment}`);
     return doc({
         Sid: "GitHubActionsOneBranch",
         Effect: "Allow",
@@ -34,7 +56,8 @@ export function githubActionsTrustPolicy(providerArn: string, repository: string
         Condition: {
             StringEquals: {
                 [`${GITHUB_OIDC_HOST}:aud`]: "sts.amazonaws.com",
-                [`${GITHUB_OIDC_HOST}:sub`]: `repo:${repository}:ref:refs/heads/${branch}`,
+                // One subject stays a plain string, so the common policy reads as GitHub's docs show it.
+                [`${GITHUB_OIDC_HOST}:sub`]: subjects.length === 1 ? subjects[0] : subjects,
             },
         },
     });

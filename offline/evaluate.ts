@@ -3,7 +3,7 @@
 
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { RecordingMocks, type RecordedInvoke, type RecordedResource } from "./mocks";
+import { RecordingMocks, type RecordedInvoke, type RecordedOptions, type RecordedResource } from "./mocks";
 import { readStackConfig, ROOT, type ConfigOverride, type StackConfig } from "./stack-config";
 
 export interface EvaluateOptions {
@@ -81,6 +81,24 @@ function errorCount(): number {
     return state.getStore().logErrorCount;
 }
 
+/** The options the engine acts on, with dependencies named the way the recorded resources are. */
+function recordedOptions(opts: pulumi.CustomResourceOptions, keys: ReadonlyMap<pulumi.Resource, string>): RecordedOptions {
+    // The program passes dependsOn as a resource or a plain array of resources; an Output of resources
+    // would need resolving and is not used, so it is refused rather than silently dropped.
+    const raw = opts.dependsOn;
+    if (raw !== undefined && !Array.isArray(raw) && !pulumi.Resource.isInstance(raw)) {
+        throw new Error("dependsOn as an Output is not recorded by offline/evaluate.ts: pass resources");
+    }
+    const dependsOn = (raw === undefined ? [] : Array.isArray(raw) ? raw : [raw]) as pulumi.Resource[];
+    return {
+        ignoreChanges: [...(opts.ignoreChanges ?? [])],
+        dependsOn: dependsOn.map((d) => keys.get(d) ?? "(unknown)"),
+        retainOnDelete: opts.retainOnDelete ?? false,
+        deleteBeforeReplace: opts.deleteBeforeReplace ?? false,
+        protect: opts.protect ?? false,
+    };
+}
+
 let running = false;
 
 export async function evaluate(options: EvaluateOptions): Promise<Evaluation> {
@@ -106,12 +124,14 @@ export async function evaluate(options: EvaluateOptions): Promise<Evaluation> {
         // with its options as it is constructed.
         const keys = new Map<pulumi.Resource, string>();
         const parents = new Map<string, string>();
+        const resourceOptions = new Map<string, pulumi.CustomResourceOptions>();
         let outputs: Record<string, unknown> = {};
         await pulumi.runtime.runInPulumiStack(async () => {
             pulumi.runtime.registerStackTransformation((args) => {
                 const key = `${args.type}::${args.name}`;
                 keys.set(args.resource, key);
                 parents.set(key, args.opts.parent ? keys.get(args.opts.parent) ?? "stack" : "stack");
+                resourceOptions.set(key, args.opts as pulumi.CustomResourceOptions);
                 return undefined;
             });
             outputs = (await program()) ?? {};
@@ -125,7 +145,13 @@ export async function evaluate(options: EvaluateOptions): Promise<Evaluation> {
         if (errorCount() > 0) failures.push(`${errorCount()} error(s) logged by the Pulumi runtime (see above)`);
         if (failures.length > 0) throw new Error(`evaluating stack ${options.stack} failed:\n  - ${failures.join("\n  - ")}`);
 
-        for (const r of mocks.resources) r.parent = r.type === "pulumi:pulumi:Stack" ? undefined : parents.get(`${r.type}::${r.name}`);
+        for (const r of mocks.resources) {
+            if (r.type === "pulumi:pulumi:Stack") continue;
+            const key = `${r.type}::${r.name}`;
+            r.parent = parents.get(key);
+            const opts = resourceOptions.get(key);
+            if (opts) r.options = recordedOptions(opts, keys);
+        }
         const objects = new Map([...keys.entries()].map(([resource, key]) => [key, resource]));
         return new Evaluation(config, mocks.resources, mocks.invokes, outputs, objects);
     } finally {

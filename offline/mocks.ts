@@ -22,6 +22,18 @@ export interface RecordedResource {
     parent?: string;
     /** Provider reference, as the engine would see it. */
     readonly provider?: string;
+    /** Resource options that change what the engine does, filled from the stack transformation. */
+    options?: RecordedOptions;
+}
+
+/** The options a deploy depends on: what is ignored, kept, or waited for. */
+export interface RecordedOptions {
+    readonly ignoreChanges: readonly string[];
+    /** "type::name" of each explicit dependency. */
+    readonly dependsOn: readonly string[];
+    readonly retainOnDelete: boolean;
+    readonly deleteBeforeReplace: boolean;
+    readonly protect: boolean;
 }
 
 export interface RecordedInvoke {
@@ -104,6 +116,11 @@ const COMPUTED: Record<string, Computed> = {
     "aws:ecr/repository:Repository": (n, _id, i) => {
         const repoName = autoName(n, i);
         return { name: repoName, arn: arn("ecr", `repository/${repoName}`, i), registryId: ACCOUNT_ID, repositoryUrl: `${ACCOUNT_ID}.dkr.ecr.${region(i)}.amazonaws.com/${repoName}` };
+    },
+    "random:index/randomId:RandomId": (n, _id, i) => {
+        // Deterministic bytes of the requested length; the real provider draws them at random.
+        const bytes = createHash("sha256").update(n).digest().subarray(0, Number(i.byteLength));
+        return { hex: bytes.toString("hex"), b64Url: bytes.toString("base64url"), b64Std: bytes.toString("base64"), dec: BigInt(`0x${bytes.toString("hex")}`).toString() };
     },
     "random:index/randomPassword:RandomPassword": (n, _id, i) => {
         // A deterministic string of the requested length and alphabet; the real provider draws it at random.

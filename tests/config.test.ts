@@ -143,12 +143,40 @@ describe("config: every rule", () => {
         rejects("prod", "ciBranch", "/main", /plain git branch name/);
         assert.deepEqual(problems("prod", { ciBranch: "production/master" }), []);
     });
-    it("rejects an OIDC provider ARN for another issuer", () =>
-        rejects("prod", "githubOidcProviderArn", "arn:aws:iam::123456789012:oidc-provider/gitlab.com", /token\.actions\.githubusercontent\.com/));
+    it("rejects a GitHub environment name that is not literal in an IAM condition", () => {
+        rejects("prod", "ciEnvironment", "prod*", /GitHub environment name/);
+        rejects("prod", "ciEnvironment", "a:b", /GitHub environment name/);
+        assert.deepEqual(problems("prod", { ciEnvironment: "production" }), []);
+    });
     it("rejects a malformed region", () => {
         const found = problems("prod", { "aws:region": "us-east" });
         assert.equal(found[0].key, "aws:region");
         assert.match(found[0].allowed, /AWS region name/);
+    });
+    it("refuses regions outside the aws partition, whose ARNs the policies do not write", () => {
+        for (const region of ["cn-north-1", "us-gov-west-1", "us-isob-east-1"]) {
+            const found = problems("prod", { "aws:region": region, availabilityZones: JSON.stringify(["a", "b", "c"].map((z) => `${region}${z}`)) });
+            assert.deepEqual(found.map((p) => p.key), ["aws:region"], region);
+            assert.match(found[0].allowed, /outside the standard aws partition/);
+        }
+        assert.deepEqual(problems("prod", { "aws:region": "eu-west-1", availabilityZones: '["eu-west-1a","eu-west-1b","eu-west-1c"]' }), []);
+    });
+    it("places the search domain in zones of the network, as many as zone awareness takes", () => {
+        rejects("prod", "openSearchZones", '["us-east-1a","us-east-1d"]', /us-east-1d not in availabilityZones/);
+        rejects("prod", "openSearchZones", '["us-east-1a"]', /1 given; zone awareness needs exactly 2/);
+        rejects("prod", "openSearchZones", '["us-east-1b","us-east-1b"]', /distinct/);
+        rejects("staging", "openSearchZones", '["us-east-1a","us-east-1b"]', /without zone awareness the domain takes exactly 1/);
+        assert.deepEqual(parseConfig({ ...base("prod"), "data-platform:openSearchZones": '["us-east-1c","us-east-1a"]' }, ctx).logStore.openSearchZones, ["us-east-1c", "us-east-1a"]);
+        assert.deepEqual(parseConfig(base("prod"), ctx).logStore.openSearchZones, ["us-east-1a", "us-east-1b"], "unset: the first zones");
+        assert.deepEqual(parseConfig(base("staging"), ctx).logStore.openSearchZones, ["us-east-1a"]);
+    });
+    it("creates no account-wide singleton unless told to", () => {
+        const cfg = parseConfig(base("prod"), ctx);
+        assert.equal(cfg.registry.createGithubOidcProvider, false);
+        assert.equal(cfg.logStore.createOpenSearchServiceLinkedRole, false);
+        const declared = (name: string) => CONFIG_KEYS.find((k) => k.name === name)!.default;
+        assert.equal(declared("createGithubOidcProvider"), false);
+        assert.equal(declared("createOpenSearchServiceLinkedRole"), false);
     });
     it("reports missing required keys", () => {
         rejects("prod", "environment", undefined, /required: prod \| staging/);

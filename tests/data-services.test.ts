@@ -6,8 +6,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import { parseConfig } from "../lib/config";
 import { physicalNames } from "../lib/naming";
-import { Metastore, POSTGRES_MAJOR } from "../components/metastore";
-import { LogStore, OPENSEARCH_TLS_POLICY } from "../components/log-store";
+import { ENGINE_LIFECYCLE_SUPPORT, Metastore, POSTGRES_MAJOR } from "../components/metastore";
+import { LogStore, OPENSEARCH_TLS_POLICY, SERVICE_ROLE_PROPAGATION } from "../components/log-store";
 import { Registry } from "../components/registry";
 import { valueOf, type Evaluation } from "../offline/evaluate";
 import type { RecordedResource } from "../offline/mocks";
@@ -91,8 +91,29 @@ for (const stack of STACKS) {
                 if (prod) assert.equal(db.inputs.backupRetentionPeriod, 7);
                 assert.equal(db.inputs.deletionProtection, prod);
                 assert.equal(db.inputs.skipFinalSnapshot, !prod);
-                assert.equal(db.inputs.finalSnapshotIdentifier, prod ? `${db.inputs.identifier}-final` : undefined);
                 assert.equal(db.inputs.copyTagsToSnapshot, true);
+            });
+
+            it(prod ? "names its final snapshot with a suffix drawn when the instance is created, so a second destroy cannot collide" : "takes no final snapshot", () => {
+                const db = only(e, T.db, "metastore-db");
+                const suffixes = e.ofType("random:index/randomId:RandomId").filter((r) => r.name.endsWith("metastore-final-snapshot-suffix"));
+                if (!prod) {
+                    assert.equal(db.inputs.finalSnapshotIdentifier, undefined);
+                    assert.deepEqual(suffixes, []);
+                    return;
+                }
+                assert.equal(suffixes.length, 1);
+                assert.equal(suffixes[0].inputs.byteLength, 4);
+                assert.equal(suffixes[0].inputs.keepers, undefined, "nothing but the instance's own replacement draws a new one");
+                assert.equal(db.inputs.finalSnapshotIdentifier, `${db.inputs.identifier}-final-${suffixes[0].state.hex}`);
+                // RDS: 1 to 255 letters, digits and hyphens, a letter first, no double or trailing hyphen.
+                assert.match(db.inputs.finalSnapshotIdentifier, /^[a-z](?!.*--)[a-z0-9-]{0,253}[a-z0-9]$/);
+            });
+
+            it("refuses paid RDS Extended Support explicitly, instead of the API's enrolling default", () => {
+                const db = only(e, T.db, "metastore-db");
+                assert.equal(db.inputs.engineLifecycleSupport, "open-source-rds-extended-support-disabled");
+                assert.equal(ENGINE_LIFECYCLE_SUPPORT, db.inputs.engineLifecycleSupport);
             });
 
             it("exports PostgreSQL logs to encrypted log groups with the configured retention", () => {
@@ -171,7 +192,7 @@ for (const stack of STACKS) {
         });
 
         describe("LogStore: search domain", () => {
-            it(`runs ${prod ? "two nodes over two zones" : "one node"} inside the private subnets, behind its own security group`, () => {
+            it(`runs ${prod ? "two nodes over two zones" : "one node"} inside the private subnets of its configured zones, behind its own security group`, () => {
                 const domain = only(e, "aws:opensearch/domain:Domain", "logstore-search");
                 const sg = only(e, T.sg, "logstore-search-sg");
                 const nodes = prod ? 2 : 1;
@@ -182,7 +203,8 @@ for (const stack of STACKS) {
                 assert.equal(domain.inputs.vpcOptions.subnetIds.length, nodes);
                 for (const id of domain.inputs.vpcOptions.subnetIds) assert.ok(privateSubnetIds.includes(id), `${id} is not a private subnet`);
                 const zones = domain.inputs.vpcOptions.subnetIds.map((id: string) => e.byId(id).inputs.availabilityZone);
-                assert.equal(new Set(zones).size, nodes, "one subnet per zone");
+                assert.deepEqual(zones, cfg.logStore.openSearchZones, "one subnet per configured zone");
+                assert.deepEqual(zones, prod ? ["us-east-1a", "us-east-1b"] : ["us-east-1a"]);
                 assert.deepEqual(domain.inputs.vpcOptions.securityGroupIds, [sg.id]);
                 assert.deepEqual(domain.inputs.ebsOptions, { ebsEnabled: true, volumeType: "gp3", volumeSize: cfg.logStore.openSearchVolumeGb });
             });
@@ -201,9 +223,9 @@ for (const stack of STACKS) {
                     { Sid: "NoOneUntilAWriterIsGranted", Effect: "Deny", Principal: { AWS: "*" }, Action: "es:ESHttp*", Resource: `${domain.state.arn}/*` },
                 ]);
             });
-            it("creates the OpenSearch service-linked role before the domain", () => {
-                const slr = only(e, "aws:iam/serviceLinkedRole:ServiceLinkedRole", "opensearch-service-role");
-                assert.equal(slr.inputs.awsServiceName, "opensearchservice.amazonaws.com");
+            it("leaves the account's OpenSearch service-linked role alone (one-time account setup)", () => {
+                assert.deepEqual(e.ofType("aws:iam/serviceLinkedRole:ServiceLinkedRole"), []);
+                assert.deepEqual(only(e, "aws:opensearch/domain:Domain", "logstore-search").options!.dependsOn, []);
             });
         });
 
@@ -223,14 +245,13 @@ for (const stack of STACKS) {
                     { tagStatus: "any", countType: "imageCountMoreThan", countNumber: cfg.registry.keepTaggedImages },
                 ]);
             });
-            it(`lets only ${stack === "prod" ? "master" : "staging"} of the configured repository assume the CI role, through GitHub's OIDC`, () => {
-                const oidc = only(e, "aws:iam/openIdConnectProvider:OpenIdConnectProvider", "registry-github-oidc");
-                assert.equal(oidc.inputs.url, "https://token.actions.githubusercontent.com");
-                assert.deepEqual(oidc.inputs.clientIdLists, ["sts.amazonaws.com"]);
+            it(`lets only ${stack === "prod" ? "master" : "staging"} of the configured repository assume the CI role, through the account's GitHub OIDC provider`, () => {
+                // Referenced at its fixed ARN, not created: the account holds one (one-time account setup).
+                assert.deepEqual(e.ofType("aws:iam/openIdConnectProvider:OpenIdConnectProvider"), []);
                 const role = only(e, "aws:iam/role:Role", "registry-ci-push");
                 const [statement, ...rest] = json(role.inputs.assumeRolePolicy).Statement;
                 assert.deepEqual(rest, []);
-                assert.deepEqual(statement.Principal, { Federated: oidc.state.arn });
+                assert.deepEqual(statement.Principal, { Federated: "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com" });
                 assert.equal(statement.Action, "sts:AssumeRoleWithWebIdentity");
                 assert.deepEqual(statement.Condition, {
                     StringEquals: {
@@ -253,14 +274,54 @@ for (const stack of STACKS) {
     });
 }
 
-describe("data services: stacks sharing an account", () => {
-    it("reuse an existing OIDC provider and service-linked role when told to", async () => {
-        const existing = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com";
-        const e = await stackEvaluation("staging", { "data-platform:githubOidcProviderArn": existing, "data-platform:createOpenSearchServiceLinkedRole": false });
-        assert.deepEqual(e.ofType("aws:iam/openIdConnectProvider:OpenIdConnectProvider"), []);
-        assert.deepEqual(e.ofType("aws:iam/serviceLinkedRole:ServiceLinkedRole"), []);
+describe("data services: the account-wide singletons, created where asked", () => {
+    let e: Evaluation;
+    before(async () => {
+        e = await stackEvaluation("staging", { "data-platform:createGithubOidcProvider": true, "data-platform:createOpenSearchServiceLinkedRole": true });
+    });
+
+    it("creates the GitHub OIDC provider, keeps it on destroy, and the CI role trusts it", () => {
+        const oidc = only(e, "aws:iam/openIdConnectProvider:OpenIdConnectProvider", "registry-github-oidc");
+        assert.equal(oidc.inputs.url, "https://token.actions.githubusercontent.com");
+        assert.deepEqual(oidc.inputs.clientIdLists, ["sts.amazonaws.com"]);
+        assert.equal(oidc.options!.retainOnDelete, true);
         const role = only(e, "aws:iam/role:Role", "registry-ci-push");
-        assert.equal(json(role.inputs.assumeRolePolicy).Statement[0].Principal.Federated, existing);
+        assert.equal(json(role.inputs.assumeRolePolicy).Statement[0].Principal.Federated, oidc.state.arn);
+        // The ARN it would have referenced instead is the same one.
+        assert.equal(oidc.state.arn, "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com");
+    });
+
+    it("creates the OpenSearch service-linked role, keeps it on destroy, and the domain waits for IAM to propagate it", () => {
+        const slr = only(e, "aws:iam/serviceLinkedRole:ServiceLinkedRole", "opensearch-service-role");
+        assert.equal(slr.inputs.awsServiceName, "opensearchservice.amazonaws.com");
+        assert.equal(slr.options!.retainOnDelete, true);
+        const wait = only(e, "time:index/sleep:Sleep", "opensearch-service-role-propagation");
+        assert.equal(wait.inputs.createDuration, SERVICE_ROLE_PROPAGATION);
+        assert.deepEqual(wait.options!.dependsOn, [`aws:iam/serviceLinkedRole:ServiceLinkedRole::${slr.name}`]);
+        const domain = only(e, "aws:opensearch/domain:Domain", "logstore-search");
+        assert.deepEqual(domain.options!.dependsOn, [`time:index/sleep:Sleep::${wait.name}`]);
+    });
+});
+
+describe("data services: a CI environment beside the branch", () => {
+    it("admits exactly the branch's and the environment's subjects of the one repository", async () => {
+        const e = await stackEvaluation("prod", { "data-platform:ciEnvironment": "production" });
+        const role = only(e, "aws:iam/role:Role", "registry-ci-push");
+        assert.deepEqual(json(role.inputs.assumeRolePolicy).Statement[0].Condition, {
+            StringEquals: {
+                "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
+                "token.actions.githubusercontent.com:sub": ["repo:your-org/airflow-dags:ref:refs/heads/master", "repo:your-org/airflow-dags:environment:production"],
+            },
+        });
+    });
+});
+
+describe("data services: the search domain's zones, chosen by config", () => {
+    it("places the nodes in the private subnets of the zones named", async () => {
+        const e = await stackEvaluation("prod", { "data-platform:openSearchZones": ["us-east-1c", "us-east-1b"] });
+        const domain = only(e, "aws:opensearch/domain:Domain", "logstore-search");
+        assert.deepEqual(domain.inputs.vpcOptions.subnetIds.map((id: string) => e.byId(id).inputs.availabilityZone), ["us-east-1c", "us-east-1b"]);
+        for (const id of domain.inputs.vpcOptions.subnetIds) assert.equal(e.byId(id).inputs.tags.Tier, "private");
     });
 });
 
@@ -270,7 +331,7 @@ describe("data services: grants (a program that uses them)", () => {
         e = await evaluateOnce({
             stack: "staging",
             program: async () => {
-                const common = { vpcId: "vpc-1", privateSubnetIds: ["subnet-a", "subnet-b", "subnet-c"] };
+                const common = { vpcId: "vpc-1", privateSubnetIds: ["subnet-a", "subnet-b", "subnet-c"], searchSubnetIds: ["subnet-a"] };
                 const metastore = new Metastore("grant-metastore", {
                     ...common, region: "us-east-1", accountId: "123456789012", identifier: "grant-metastore", instanceClass: "db.t3.micro", multiAz: false,
                     allocatedStorageGb: 20, maxAllocatedStorageGb: 50, backupRetentionDays: 1, protectFromDeletion: false, logRetentionDays: 7,
@@ -283,7 +344,10 @@ describe("data services: grants (a program that uses them)", () => {
                     createServiceLinkedRole: false, logWriterRoleArns: ["arn:aws:iam::123456789012:role/log-shipper"],
                 });
                 logs.allowHttpsFrom("nodes", { securityGroupId: "sg-nodes", description: "Log shipper on the cluster's nodes" });
-                const registry = new Registry("grant-registry", { repositoryName: "grant/airflow", ciRepository: "o/r", ciBranch: "main", keepTaggedImages: 5, untaggedExpiryDays: 1 });
+                const registry = new Registry("grant-registry", {
+                    repositoryName: "grant/airflow", ciRepository: "o/r", ciBranch: "main", keepTaggedImages: 5, untaggedExpiryDays: 1,
+                    createGithubOidcProvider: false, accountId: "123456789012",
+                });
                 registry.allowPull("nodes", "node-role");
             },
         });

@@ -1,11 +1,11 @@
 import { strict as assert } from "assert";
-import { execFileSync } from "child_process";
+import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { contains, formatCidr, overlaps, parseCidr, type Cidr } from "../lib/cidr";
 import { NAT_STRATEGIES, parseConfig, type NatStrategy } from "../lib/config";
-import { NAT_IMAGE_PARAMETER, natInstanceUserData } from "../lib/nat-instance";
+import { INSTALL_ATTEMPTS, INSTALL_RETRY_SECONDS, NAT_IMAGE_PARAMETER, natInstanceUserData } from "../lib/nat-instance";
 import { physicalNames } from "../lib/naming";
 import { planNetwork } from "../lib/network-plan";
 import type { Evaluation } from "../offline/evaluate";
@@ -70,6 +70,29 @@ describe("NAT instance boot script", () => {
         assert.match(script, /iptables -t nat -A POSTROUTING -o "\$iface" -j MASQUERADE/);
         assert.match(script, /service iptables save/);
         assert.match(script, /systemctl enable --now iptables/);
+    });
+    it("retries the package install until it has egress, a bounded number of times, before anything else", () => {
+        // The loop as the script has it, run with a dnf that fails until its third call and a sleep that
+        // only counts: proves it waits out a late Elastic IP, and gives up (exit 1) when egress never comes.
+        const loop = script.slice(script.indexOf("for attempt"), script.indexOf("done\n") + 5);
+        assert.ok(script.indexOf(loop) < script.indexOf("systemctl"), "the install loop runs first");
+        const run = (failures: number) => {
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "nat-retry-"));
+            fs.writeFileSync(path.join(dir, "dnf"), `#!/bin/bash\nn=$(cat ${dir}/calls 2>/dev/null || echo 0); echo $((n+1)) > ${dir}/calls; [ $n -ge ${failures} ]\n`, { mode: 0o755 });
+            fs.writeFileSync(path.join(dir, "sleep"), `#!/bin/bash\necho "$1" >> ${dir}/slept\n`, { mode: 0o755 });
+            const result = spawnSync("bash", ["-c", `set -euo pipefail\n${loop}\necho installed`], { env: { ...process.env, PATH: `${dir}:${process.env.PATH}` }, encoding: "utf8" });
+            const slept = fs.existsSync(path.join(dir, "slept")) ? fs.readFileSync(path.join(dir, "slept"), "utf8").trim().split("\n") : [];
+            return { status: result.status, stdout: result.stdout, calls: Number(fs.readFileSync(path.join(dir, "calls"), "utf8")), slept };
+        };
+        const late = run(2);
+        assert.equal(late.status, 0);
+        assert.match(late.stdout, /installed/);
+        assert.equal(late.calls, 3);
+        assert.deepEqual(late.slept, [String(INSTALL_RETRY_SECONDS), String(INSTALL_RETRY_SECONDS)]);
+        const never = run(1000);
+        assert.equal(never.status, 1);
+        assert.equal(never.calls, INSTALL_ATTEMPTS);
+        assert.equal(never.slept.length, INSTALL_ATTEMPTS - 1);
     });
 });
 
@@ -234,6 +257,19 @@ describe("NAT instance design (staging, under mocks)", () => {
         assert.equal(instance.inputs.primaryNetworkInterface.networkInterfaceId, eni.id);
         const eip = e.ofType(T.eip).filter((x) => x.inputs.networkInterface === eni.id);
         assert.equal(eip.length, 1, "one Elastic IP on the NAT interface");
+    });
+
+    it("leaves the source/destination check to the interface: the instance ignores the attribute (provider issue 44768)", () => {
+        const [instance] = e.ofType(T.instance);
+        assert.equal(instance.inputs.sourceDestCheck, undefined, "the provider refuses the attribute beside primaryNetworkInterface");
+        assert.deepEqual([...instance.options!.ignoreChanges].sort(), ["ami", "sourceDestCheck"]);
+        assert.equal(instance.options!.deleteBeforeReplace, true);
+    });
+
+    it("boots only after its Elastic IP is on the interface", () => {
+        const [instance] = e.ofType(T.instance);
+        const [eip] = e.ofType(T.eip).filter((x) => x.inputs.networkInterface === instance.inputs.primaryNetworkInterface.networkInterfaceId);
+        assert.deepEqual(instance.options!.dependsOn, [`${T.eip}::${eip.name}`]);
     });
 
     it("requires IMDSv2 with a hop limit of 1, encrypts its disk, and has no key pair", () => {

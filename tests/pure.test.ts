@@ -23,7 +23,7 @@ describe("naming", () => {
 
 describe("policy documents", () => {
     it("trusts one repository's one branch, exactly", () => {
-        const trust = githubActionsTrustPolicy("arn:aws:iam::1:oidc-provider/token.actions.githubusercontent.com", "org/dags", "master");
+        const trust = githubActionsTrustPolicy("arn:aws:iam::1:oidc-provider/token.actions.githubusercontent.com", { repository: "org/dags", branch: "master" });
         assert.deepEqual(trust.Statement[0].Condition, {
             StringEquals: { "token.actions.githubusercontent.com:aud": "sts.amazonaws.com", "token.actions.githubusercontent.com:sub": "repo:org/dags:ref:refs/heads/master" },
         });
