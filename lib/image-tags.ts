@@ -1,0 +1,177 @@
+// The Airflow image's tag scheme, and the Flux image-automation objects that follow it. Pure.
+//
+// A tag is `<branch>-<YYYYMMDDHHmmss>-<short sha>`: the branch the DAG repository's CI built from
+// (slashes become `-`, since a tag may not hold `/`), the COMMIT's committer time in UTC, and the first
+// 7 hex digits of the commit. The timestamp orders builds, so the ImagePolicy can pick the newest with
+// a numerical policy; the branch keeps each stack on its own branch's images; the sha names the code.
+//
+// Why the commit time and not the build time: ECR tags are immutable here, and a re-run of an old
+// commit's workflow must neither fail nor produce a tag newer than the builds after it (Flux would
+// then roll Airflow back to old DAGs). With the commit time the same commit always yields the same
+// tag, and the workflow skips the push when that tag already exists.
+
+/** Docker's tag grammar (distribution reference): 1 to 128 of these, not starting with `.` or `-`. */
+const DOCKER_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+const TIMESTAMP_DIGITS = 14;
+export const SHORT_SHA_LENGTH = 7;
+
+/** The branch as it appears in a tag: slashes become `-`. */
+export function tagBranch(branch: string): string {
+    return branch.replace(/\//g, "-");
+}
+
+function utcStamp(at: Date): string {
+    const pad = (n: number, width = 2) => String(n).padStart(width, "0");
+    return `${pad(at.getUTCFullYear(), 4)}${pad(at.getUTCMonth() + 1)}${pad(at.getUTCDate())}` +
+        `${pad(at.getUTCHours())}${pad(at.getUTCMinutes())}${pad(at.getUTCSeconds())}`;
+}
+
+export interface ImageTagParts {
+    /** The git branch (may contain `/`). */
+    readonly branch: string;
+    /** The commit's committer time. */
+    readonly committedAt: Date;
+    /** The full (or at least 7-digit) lower-case hex commit sha. */
+    readonly sha: string;
+}
+
+/** The tag the DAG repository's workflow gives the image built from one commit. */
+export function formatImageTag(parts: ImageTagParts): string {
+    if (!/^[0-9a-f]{7,40}$/.test(parts.sha)) throw new Error(`"${parts.sha}" is not a lower-case hex commit sha`);
+    if (Number.isNaN(parts.committedAt.getTime())) throw new Error("committedAt is not a valid time");
+    const tag = `${tagBranch(parts.branch)}-${utcStamp(parts.committedAt)}-${parts.sha.slice(0, SHORT_SHA_LENGTH)}`;
+    if (!DOCKER_TAG.test(tag)) {
+        throw new Error(`"${tag}" is not a valid image tag (at most 128 of A-Z a-z 0-9 _ . -, not starting with . or -); shorten the branch name`);
+    }
+    return tag;
+}
+
+export interface ParsedImageTag {
+    /** The branch as written in the tag (slashes already turned into `-`; not reversible). */
+    readonly tagBranch: string;
+    /** YYYYMMDDHHmmss, UTC. */
+    readonly timestamp: string;
+    readonly shortSha: string;
+}
+
+/** Reads a tag of this scheme from the right (the branch part may itself contain `-` and digits). */
+export function parseImageTag(tag: string): ParsedImageTag | undefined {
+    const m = /^(.+)-([0-9]{14})-([0-9a-f]{7})$/.exec(tag);
+    if (!m || !DOCKER_TAG.test(tag)) return undefined;
+    return { tagBranch: m[1], timestamp: m[2], shortSha: m[3] };
+}
+
+/** The variable of the platform-settings ConfigMap that carries the branch a stack follows. */
+export const IMAGE_BRANCH_VARIABLE = "IMAGE_BRANCH";
+
+/**
+ * The value of ${IMAGE_BRANCH} for a stack whose ciBranch is `branch`: the tag form of the branch,
+ * written so that it is a literal inside the ImagePolicy's regular expression. Branch names the config
+ * accepts hold letters, digits and `. _ - /`; `/` is already `-`, and `.` (the only one that means
+ * something in a Go regexp) becomes `[.]`, which needs no backslash: Flux substitutes variables into
+ * the YAML text (fluxcd/pkg/envsubst), where a backslash would depend on the YAML quoting style.
+ */
+export function imageBranchSetting(branch: string): string {
+    const asTag = tagBranch(branch);
+    if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(asTag)) {
+        throw new Error(`branch "${branch}" cannot start an image tag (letters, digits, _ . - and / only, not starting with . or -)`);
+    }
+    return asTag.replace(/\./g, "[.]");
+}
+
+export interface ImagePolicyChoice {
+    /** Go regexp (RE2) that whole tags must match; the named group `ts` is the build order. */
+    readonly filterTags: { readonly pattern: string; readonly extract: string };
+    readonly policy: { readonly numerical: { readonly order: "asc" } };
+}
+
+/** The ImagePolicy's choice for tags whose branch part matches the regexp fragment `branchRegex`. */
+function policyForBranchRegex(branchRegex: string): ImagePolicyChoice {
+    return {
+        // Anchored at both ends, so that a branch whose name extends this one (master-old) or a tag
+        // with anything after the sha never matches; exactly 14 digits, so `extract` is always a number
+        // (a non-numeric extract fails Flux's numerical policy for every tag).
+        filterTags: { pattern: `^${branchRegex}-(?P<ts>[0-9]{${TIMESTAMP_DIGITS}})-[0-9a-f]{${SHORT_SHA_LENGTH}}$`, extract: "$ts" },
+        // Largest timestamp wins ("asc": the last in ascending order is the latest).
+        policy: { numerical: { order: "asc" } },
+    };
+}
+
+/** The ImagePolicy's filter and policy for a stack that follows `branch`, with the branch filled in. */
+export function imagePolicyFor(branch: string): ImagePolicyChoice {
+    return policyForBranchRegex(imageBranchSetting(branch));
+}
+
+/** The same, as written in Git: the branch is ${IMAGE_BRANCH}, substituted by Flux's postBuild. */
+export const IMAGE_POLICY_TEMPLATE: ImagePolicyChoice = policyForBranchRegex(`\${${IMAGE_BRANCH_VARIABLE}}`);
+
+/** Names the other pieces refer to. */
+export const IMAGE_AUTOMATION = {
+    namespace: "flux-system",
+    imageRepository: "airflow",
+    /** The setter marker on the HelmRelease's tag is {"$imagepolicy": "flux-system:airflow:tag"}. */
+    imagePolicy: "airflow",
+    automation: "airflow",
+    /** The GitRepository with the write credential (created by Pulumi). */
+    writeSource: "gitops-write",
+} as const;
+
+/** The marker comment that lets the automation rewrite a tag field. */
+export const IMAGE_TAG_SETTER = `{"$imagepolicy": "${IMAGE_AUTOMATION.namespace}:${IMAGE_AUTOMATION.imagePolicy}:tag"}`;
+
+/** How often the registry is scanned and the automation runs (while the cluster is awake). */
+export const IMAGE_SCAN_INTERVAL = "5m";
+export const IMAGE_UPDATE_INTERVAL = "5m";
+
+/**
+ * The three image-automation objects of gitops/apps/image-automation/, with ${VARIABLES} that Flux
+ * substitutes from the platform-settings ConfigMap. The YAML files there must parse to exactly these.
+ */
+export function imageAutomationObjects() {
+    const metadata = (name: string) => ({ name, namespace: IMAGE_AUTOMATION.namespace });
+    return {
+        imageRepository: {
+            apiVersion: "image.toolkit.fluxcd.io/v1",
+            kind: "ImageRepository",
+            metadata: metadata(IMAGE_AUTOMATION.imageRepository),
+            spec: {
+                image: "${AIRFLOW_IMAGE_REPOSITORY}",
+                interval: IMAGE_SCAN_INTERVAL,
+                // ECR through the image reflector's own IRSA role (flux-system/image-reflector-controller).
+                provider: "aws",
+            },
+        },
+        imagePolicy: {
+            apiVersion: "image.toolkit.fluxcd.io/v1",
+            kind: "ImagePolicy",
+            metadata: metadata(IMAGE_AUTOMATION.imagePolicy),
+            spec: {
+                imageRepositoryRef: { name: IMAGE_AUTOMATION.imageRepository },
+                filterTags: { ...IMAGE_POLICY_TEMPLATE.filterTags },
+                policy: { numerical: { ...IMAGE_POLICY_TEMPLATE.policy.numerical } },
+            },
+        },
+        imageUpdateAutomation: {
+            apiVersion: "image.toolkit.fluxcd.io/v1",
+            kind: "ImageUpdateAutomation",
+            metadata: metadata(IMAGE_AUTOMATION.automation),
+            spec: {
+                interval: IMAGE_UPDATE_INTERVAL,
+                sourceRef: { kind: "GitRepository", name: IMAGE_AUTOMATION.writeSource },
+                // No git.checkout and no git.push: the automation checks out the branch gitops-write
+                // follows and pushes back to it, which is the branch the cluster's gitops source follows
+                // (both from the same Pulumi config), with no branch name written here.
+                git: {
+                    commit: {
+                        author: { name: "flux-image-automation", email: "flux-image-automation@users.noreply.github.com" },
+                        messageTemplate: "airflow image for {{ .Values.environment }}: {{ range .Changed.Changes }}{{ .OldValue }} -> {{ .NewValue }} {{ end }}",
+                        messageTemplateValues: { environment: "${ENVIRONMENT}" },
+                    },
+                },
+                // Only this stack's folder: each stack's tag lives in its own clusters/<stack>/ file,
+                // so prod's automation never touches staging's tag and the other way round.
+                update: { path: "./clusters/${ENVIRONMENT}", strategy: "Setters" },
+            },
+        },
+    };
+}
