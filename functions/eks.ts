@@ -1,0 +1,84 @@
+// The node group adapter: read its size, scale it. Idempotent, and patient with an update already in
+// progress. The AWS SDK is required inside each function (the Lambda runtime provides it; it is not
+// bundled) and the client is passed in, so tests and the operator's script use the same code.
+
+import type { EKSClient } from "@aws-sdk/client-eks";
+
+export interface NodeGroupRef {
+    readonly clusterName: string;
+    readonly nodeGroupName: string;
+}
+
+export interface NodeGroupSize {
+    readonly desired: number;
+    readonly min: number;
+    readonly max: number;
+    /** ACTIVE, UPDATING, ... */
+    readonly status: string;
+}
+
+export interface RetryOptions {
+    /** First wait after a ResourceInUseException; doubled on each retry up to maxDelayMs. */
+    readonly retryDelayMs?: number;
+    readonly maxDelayMs?: number;
+    /** Give up (and throw) once this much time has been spent waiting. */
+    readonly maxWaitMs?: number;
+    readonly sleep?: (ms: number) => Promise<void>;
+}
+
+export async function describeNodes(client: EKSClient, ref: NodeGroupRef): Promise<NodeGroupSize> {
+    const { DescribeNodegroupCommand } = require("@aws-sdk/client-eks") as typeof import("@aws-sdk/client-eks");
+    const out = await client.send(new DescribeNodegroupCommand({ clusterName: ref.clusterName, nodegroupName: ref.nodeGroupName }));
+    const ng = out.nodegroup;
+    const scaling = ng?.scalingConfig;
+    if (!ng || !scaling) throw new Error(`node group ${ref.clusterName}/${ref.nodeGroupName} has no scaling configuration`);
+    return { desired: scaling.desiredSize ?? 0, min: scaling.minSize ?? 0, max: scaling.maxSize ?? 0, status: ng.status ?? "UNKNOWN" };
+}
+
+/**
+ * The scaling configuration for a target size: desired as asked, min 0 (so that zero is allowed and
+ * nothing scales it back up), max untouched unless it is below the target or below 1 (EKS requires
+ * maxSize >= 1, and a later wake must fit).
+ */
+export function scalingFor(current: NodeGroupSize, desired: number) {
+    return { desiredSize: desired, minSize: 0, maxSize: Math.max(current.max, desired, 1) };
+}
+
+export interface ScaleResult {
+    readonly changed: boolean;
+    /** UpdateNodegroupConfig calls refused with ResourceInUseException before one succeeded. */
+    readonly retries: number;
+    readonly before: NodeGroupSize;
+}
+
+/**
+ * Scales the node group to `desired` nodes. Nothing is sent when it already has that configuration
+ * (a repeated event is a no-op). An update already in progress (ResourceInUseException) is waited out
+ * with growing pauses and retried, up to maxWaitMs.
+ */
+export async function scaleNodes(client: EKSClient, ref: NodeGroupRef, desired: number, options: RetryOptions = {}): Promise<ScaleResult> {
+    const { UpdateNodegroupConfigCommand } = require("@aws-sdk/client-eks") as typeof import("@aws-sdk/client-eks");
+    const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+    const maxWait = options.maxWaitMs ?? 600_000;
+    let delay = options.retryDelayMs ?? 5_000;
+    let waited = 0;
+    let retries = 0;
+    const before = await describeNodes(client, ref);
+    for (;;) {
+        const current = retries === 0 ? before : await describeNodes(client, ref);
+        const target = scalingFor(current, desired);
+        if (current.desired === target.desiredSize && current.min === target.minSize && current.max === target.maxSize) {
+            return { changed: retries > 0, retries, before };
+        }
+        try {
+            await client.send(new UpdateNodegroupConfigCommand({ clusterName: ref.clusterName, nodegroupName: ref.nodeGroupName, scalingConfig: target }));
+            return { changed: true, retries, before };
+        } catch (err) {
+            if ((err as { name?: string }).name !== "ResourceInUseException" || waited + delay > maxWait) throw err;
+            await sleep(delay);
+            waited += delay;
+            retries += 1;
+            delay = Math.min(delay * 2, options.maxDelayMs ?? 60_000);
+        }
+    }
+}

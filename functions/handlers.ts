@@ -1,0 +1,278 @@
+// The bodies of the NightlyScheduler's Lambda functions (wake, watch) and of the operator's commands
+// (status, wake, sleep, keep-awake): observe, decide (lib/power.ts), act through the adapters. The
+// component's callbacks only call into this module; everything they need arrives in the event and in
+// the POWER_CONTEXT environment variable (names and settings, never a secret).
+
+import type { EKSClient } from "@aws-sdk/client-eks";
+import type { RDSClient } from "@aws-sdk/client-rds";
+import type { SSMClient } from "@aws-sdk/client-ssm";
+import { decide, lastWakeAtOrBefore, nextWakeAfter, backupTakenForCycle, zonedParts, type Decision, type EventKind, type Observations, type PowerEvent, type PowerSettings } from "../lib/power";
+import { describeNodes, scaleNodes, type RetryOptions } from "./eks";
+import { describeDb, latestAutomatedBackup, startDb, stopDb } from "./rds";
+import { readDatabaseConnection, readKeepAwake, readState, writeKeepAwake, writeState } from "./ssm";
+import { readIdleSignal } from "./airflow-db";
+
+/** Names and settings a function needs; plain JSON in the POWER_CONTEXT environment variable. */
+export interface PowerContext {
+    readonly stack: string;
+    readonly clusterName: string;
+    readonly nodeGroupName: string;
+    /** Nodes a wake restores. */
+    readonly nodeCount: number;
+    readonly dbInstanceIdentifier: string;
+    /** The SecureString with the database connection; only the watcher has it (and may decrypt it). */
+    readonly databaseParameter?: string;
+    readonly settings: PowerSettings;
+    /** CloudWatch namespace of the watcher's metrics (dimension Stack). */
+    readonly metricsNamespace: string;
+    readonly retry?: Omit<RetryOptions, "sleep">;
+}
+
+export const CONTEXT_ENV = "POWER_CONTEXT";
+
+export function contextFromEnv(): PowerContext {
+    const raw = process.env[CONTEXT_ENV];
+    if (!raw) throw new Error(`${CONTEXT_ENV} is not set`);
+    return JSON.parse(raw) as PowerContext;
+}
+
+export interface Clients {
+    readonly eks: EKSClient;
+    readonly rds: RDSClient;
+    readonly ssm: SSMClient;
+}
+
+/** SDK clients for the region in AWS_REGION (set by Lambda; AWS_ENDPOINT_URL points tests at moto). */
+export function makeClients(): Clients {
+    const { EKSClient } = require("@aws-sdk/client-eks") as typeof import("@aws-sdk/client-eks");
+    const { RDSClient } = require("@aws-sdk/client-rds") as typeof import("@aws-sdk/client-rds");
+    const { SSMClient } = require("@aws-sdk/client-ssm") as typeof import("@aws-sdk/client-ssm");
+    return { eks: new EKSClient({}), rds: new RDSClient({}), ssm: new SSMClient({}) };
+}
+
+const KINDS: readonly EventKind[] = ["db-start", "wake", "watch"];
+
+/**
+ * The schedule's input: {"kind": ..., "scheduledAt": "<aws.scheduler.scheduled-time>"}, which
+ * Scheduler fills with the time the invocation was scheduled for (so a retry knows how late it is).
+ */
+export function parseEvent(raw: unknown, allowed: readonly EventKind[]): PowerEvent {
+    const e = (typeof raw === "string" ? JSON.parse(raw) : raw) as { kind?: unknown; scheduledAt?: unknown } | null;
+    const kind = e?.kind;
+    if (typeof kind !== "string" || !KINDS.includes(kind as EventKind) || !allowed.includes(kind as EventKind)) {
+        throw new Error(`unexpected event ${JSON.stringify(raw)}: kind must be one of ${allowed.join(", ")}`);
+    }
+    if (e?.scheduledAt === undefined) return { kind: kind as EventKind };
+    const at = new Date(String(e.scheduledAt));
+    if (Number.isNaN(at.getTime())) throw new Error(`unexpected event ${JSON.stringify(raw)}: scheduledAt is not a time`);
+    return { kind: kind as EventKind, scheduledAt: at };
+}
+
+const nodeRef = (ctx: PowerContext) => ({ clusterName: ctx.clusterName, nodeGroupName: ctx.nodeGroupName });
+
+/** Reads everything decide() needs. Airflow's database is read only by a watch while nodes are up. */
+export async function observe(ctx: PowerContext, c: Clients, event: PowerEvent): Promise<Observations> {
+    const [nodes, db, latestBackupAt, keepAwake, state] = await Promise.all([
+        describeNodes(c.eks, nodeRef(ctx)),
+        describeDb(c.rds, ctx.dbInstanceIdentifier),
+        latestAutomatedBackup(c.rds, ctx.dbInstanceIdentifier),
+        readKeepAwake(c.ssm, ctx.settings.keepAwakeParameter),
+        readState(c.ssm, ctx.settings.stateParameter),
+    ]);
+    let idle: Observations["idle"];
+    if (event.kind === "watch" && nodes.desired > 0 && ctx.databaseParameter !== undefined) {
+        try {
+            idle = await readIdleSignal(await readDatabaseConnection(c.ssm, ctx.databaseParameter));
+        } catch (err) {
+            idle = { ok: false, error: `reading the credential: ${(err as Error).message}` };
+        }
+    }
+    return {
+        event,
+        nodes: { desired: nodes.desired, target: ctx.nodeCount, status: nodes.status },
+        db: { status: db.status },
+        latestBackupAt,
+        keepAwakeUntil: keepAwake ? new Date(keepAwake.until) : undefined,
+        idle,
+        state: { idleSince: state.idleSince },
+    };
+}
+
+export interface Outcome {
+    readonly action: Decision["action"];
+    readonly reason: string;
+    /** What was actually changed in AWS. */
+    readonly effects: string[];
+}
+
+/** Carries out a decision. Each step is idempotent, so a retried invocation repeats nothing harmful. */
+export async function act(ctx: PowerContext, c: Clients, decision: Decision, now: Date, record: boolean): Promise<Outcome> {
+    const effects: string[] = [];
+    const retry = ctx.retry ?? {};
+    switch (decision.action) {
+        case "start-db":
+            if (await startDb(c.rds, ctx.dbInstanceIdentifier)) effects.push("metastore start requested");
+            break;
+        case "wake":
+            // The metastore first (normally started ahead by the db-start schedule), then the nodes.
+            if (await startDb(c.rds, ctx.dbInstanceIdentifier)) effects.push("metastore start requested");
+            if ((await scaleNodes(c.eks, nodeRef(ctx), ctx.nodeCount, retry)).changed) effects.push(`nodes scaled to ${ctx.nodeCount}`);
+            break;
+        case "sleep":
+        case "forced-sleep":
+            // The nodes first: nothing may be left using the database when it stops.
+            if ((await scaleNodes(c.eks, nodeRef(ctx), 0, retry)).changed) effects.push("nodes scaled to 0");
+            if (decision.stopDatabase && (await stopDb(c.rds, ctx.dbInstanceIdentifier))) effects.push("metastore stop requested");
+            break;
+        case "stop-db":
+            if (await stopDb(c.rds, ctx.dbInstanceIdentifier)) effects.push("metastore stop requested");
+            break;
+        case "ignore":
+        case "none":
+        case "record-idle":
+            break;
+    }
+    if (record && decision.action !== "ignore") {
+        const previous = await readState(c.ssm, ctx.settings.stateParameter);
+        const next = decision.nextState ?? { idleSince: previous.idleSince };
+        await writeState(c.ssm, ctx.settings.stateParameter, { ...next, lastCheck: { at: now.toISOString(), action: decision.action, reason: decision.reason } });
+    }
+    return { action: decision.action, reason: decision.reason, effects };
+}
+
+/**
+ * The watcher's metrics in CloudWatch's embedded metric format: a JSON log line that CloudWatch Logs
+ * turns into metrics, so the function needs no cloudwatch:PutMetricData (an action that takes no
+ * resource and would need "*"). Written straight to stdout, without the runtime's log prefix.
+ */
+export function metricsLine(ctx: PowerContext, decision: Decision, now: Date): string {
+    const m = decision.metrics;
+    return JSON.stringify({
+        _aws: {
+            Timestamp: now.getTime(),
+            CloudWatchMetrics: [{
+                Namespace: ctx.metricsNamespace,
+                Dimensions: [["Stack"]],
+                Metrics: [
+                    { Name: "ForcedSleep", Unit: "Count" },
+                    { Name: "NodesUpAfterWindow", Unit: "Count" },
+                    { Name: "DatabaseRunningWhileAsleep", Unit: "Count" },
+                ],
+            }],
+        },
+        Stack: ctx.stack,
+        ForcedSleep: m.forcedSleep,
+        NodesUpAfterWindow: m.nodesUpAfterWindow,
+        DatabaseRunningWhileAsleep: m.databaseRunningWhileAsleep,
+        action: decision.action,
+        reason: decision.reason,
+    });
+}
+
+/** The wake function: the metastore's early start (db-start) and the wake itself. */
+export async function wake(raw: unknown, ctx: PowerContext = contextFromEnv(), c: Clients = makeClients(), now = new Date()): Promise<Outcome> {
+    const event = parseEvent(raw, ["db-start", "wake"]);
+    const decision = decide(now, await observe(ctx, c, event), ctx.settings);
+    const outcome = await act(ctx, c, decision, now, event.kind === "wake");
+    console.log(JSON.stringify({ event: raw, ...outcome }));
+    return outcome;
+}
+
+/** The watch function: every few minutes, day and night. */
+export async function watch(raw: unknown, ctx: PowerContext = contextFromEnv(), c: Clients = makeClients(), now = new Date()): Promise<Outcome> {
+    const event = parseEvent(raw, ["watch"]);
+    const decision = decide(now, await observe(ctx, c, event), ctx.settings);
+    const outcome = await act(ctx, c, decision, now, true);
+    if (decision.action !== "ignore") process.stdout.write(`${metricsLine(ctx, decision, now)}\n`);
+    console.log(JSON.stringify({ event: raw, ...outcome }));
+    return outcome;
+}
+
+// ---------------------------------------------------------------- the operator's commands
+
+export interface StatusReport {
+    readonly now: string;
+    readonly nodes: string;
+    readonly database: string;
+    readonly keepAwake: string;
+    readonly backup: string;
+    readonly lastWake: string;
+    readonly nextWake: string;
+    readonly lastCheck: string;
+    /** What the watcher would do now, Airflow's state aside (only the watcher, in the VPC, can read it). */
+    readonly verdict: string;
+    readonly text: string;
+}
+
+function local(d: Date, timeZone: string): string {
+    const p = zonedParts(d, timeZone);
+    const two = (n: number) => String(n).padStart(2, "0");
+    return `${p.year}-${two(p.month)}-${two(p.day)} ${two(p.hour)}:${two(p.minute)} ${timeZone}`;
+}
+
+/** What the platform is doing and why. */
+export async function status(ctx: PowerContext, c: Clients = makeClients(), now = new Date()): Promise<StatusReport> {
+    const obs = await observe({ ...ctx, databaseParameter: undefined }, c, { kind: "watch" });
+    const stored = await readState(c.ssm, ctx.settings.stateParameter);
+    const s = ctx.settings;
+    const lastWake = lastWakeAtOrBefore(now, s);
+    const nextWake = nextWakeAfter(now, s);
+    // Airflow's state as the watcher last saw it: idle if its last check found it idle, else busy.
+    const lastIdle = stored.lastCheck?.action === "record-idle";
+    const verdict = decide(now, { ...obs, idle: lastIdle ? { ok: true, activeRuns: 0, unfinishedTasks: 0 } : { ok: false, error: "not read by status" } }, s);
+    const report = {
+        now: `${now.toISOString()} (${local(now, s.timeZone)})`,
+        nodes: `${obs.nodes.desired} desired of ${ctx.nodeCount} (${obs.nodes.status})`,
+        database: obs.db.status,
+        keepAwake: obs.keepAwakeUntil === undefined ? "none" : `${obs.keepAwakeUntil > now ? "until" : "expired at"} ${obs.keepAwakeUntil.toISOString()}`,
+        backup: obs.latestBackupAt === undefined ? "no automated backup found"
+            : `newest automated backup ${obs.latestBackupAt.toISOString()}; ${backupTakenForCycle(obs.latestBackupAt, lastWake, s) ? "this cycle's backup exists" : "this cycle's backup is not taken yet"}`,
+        lastWake: `${lastWake.toISOString()} (${local(lastWake, s.timeZone)})`,
+        nextWake: `${nextWake.toISOString()} (${local(nextWake, s.timeZone)})`,
+        lastCheck: stored.lastCheck ? `${stored.lastCheck.at}: ${stored.lastCheck.action}: ${stored.lastCheck.reason}` : "none recorded",
+        verdict: `${verdict.action}: ${verdict.reason}`,
+    };
+    const text = Object.entries(report).map(([k, v]) => `${k.padEnd(10)} ${v}`).join("\n");
+    return { ...report, text };
+}
+
+/** Sets (hours > 0) or clears (0) the keep-awake flag. */
+export async function keepAwake(ctx: PowerContext, hours: number, by: string, c: Clients = makeClients(), now = new Date()): Promise<Outcome> {
+    if (hours <= 0) {
+        await writeKeepAwake(c.ssm, ctx.settings.keepAwakeParameter, undefined);
+        return { action: "none", reason: "keep-awake cleared", effects: ["keep-awake cleared"] };
+    }
+    const until = new Date(now.getTime() + hours * 3_600_000);
+    await writeKeepAwake(c.ssm, ctx.settings.keepAwakeParameter, { until: until.toISOString(), by });
+    return { action: "none", reason: `keep-awake until ${until.toISOString()}`, effects: [`keep-awake until ${until.toISOString()}`] };
+}
+
+/**
+ * An operator's wake (a backfill, a look at the UI): keep-awake for `hours` so that the watcher does
+ * not put the platform straight back to sleep, then the metastore and the nodes.
+ */
+export async function operatorWake(ctx: PowerContext, hours: number, by: string, c: Clients = makeClients(), now = new Date()): Promise<Outcome> {
+    const flag = await keepAwake(ctx, hours, by, c, now);
+    const decision = decide(now, await observe(ctx, c, { kind: "wake" }), ctx.settings);
+    const outcome = await act(ctx, c, decision, now, false);
+    return { ...outcome, effects: [...flag.effects, ...outcome.effects] };
+}
+
+/**
+ * An operator's sleep: clears keep-awake, scales the nodes to zero and stops the metastore, unless the
+ * cycle's backup is not taken yet; then the watcher stops it once the backup exists.
+ */
+export async function operatorSleep(ctx: PowerContext, c: Clients = makeClients(), now = new Date()): Promise<Outcome> {
+    await writeKeepAwake(c.ssm, ctx.settings.keepAwakeParameter, undefined);
+    const obs = await observe(ctx, c, { kind: "watch" });
+    const backupTaken = backupTakenForCycle(obs.latestBackupAt, lastWakeAtOrBefore(now, ctx.settings), ctx.settings);
+    const decision: Decision = {
+        action: "sleep",
+        reason: `operator's sleep${backupTaken ? "" : "; the metastore keeps running until the day's backup exists (the watcher stops it then)"}`,
+        stopDatabase: backupTaken,
+        nextState: {},
+        metrics: { forcedSleep: 0, nodesUpAfterWindow: 0, databaseRunningWhileAsleep: 0 },
+    };
+    const outcome = await act(ctx, c, decision, now, true);
+    return { ...outcome, effects: ["keep-awake cleared", ...outcome.effects] };
+}

@@ -1,0 +1,64 @@
+// The metastore adapter: describe, start, stop, and find the newest automated backup. Start and stop
+// are idempotent: they act only from the state they change, so a repeated event does nothing.
+
+import type { RDSClient } from "@aws-sdk/client-rds";
+
+export interface DbState {
+    readonly status: string;
+    readonly multiAz: boolean;
+}
+
+export async function describeDb(client: RDSClient, identifier: string): Promise<DbState> {
+    const { DescribeDBInstancesCommand } = require("@aws-sdk/client-rds") as typeof import("@aws-sdk/client-rds");
+    const out = await client.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: identifier }));
+    const db = out.DBInstances?.[0];
+    if (!db) throw new Error(`DB instance ${identifier} not found`);
+    return { status: db.DBInstanceStatus ?? "unknown", multiAz: db.MultiAZ ?? false };
+}
+
+/** Starts the instance if it is stopped; returns whether a start was requested. */
+export async function startDb(client: RDSClient, identifier: string): Promise<boolean> {
+    const { StartDBInstanceCommand } = require("@aws-sdk/client-rds") as typeof import("@aws-sdk/client-rds");
+    const { status } = await describeDb(client, identifier);
+    if (status !== "stopped") return false;
+    try {
+        await client.send(new StartDBInstanceCommand({ DBInstanceIdentifier: identifier }));
+        return true;
+    } catch (err) {
+        // Someone else started it between the describe and the start: the goal is reached.
+        if ((err as { name?: string }).name === "InvalidDBInstanceStateFault" && (await describeDb(client, identifier)).status !== "stopped") return false;
+        throw err;
+    }
+}
+
+/** Stops the instance if it is available; returns whether a stop was requested. */
+export async function stopDb(client: RDSClient, identifier: string): Promise<boolean> {
+    const { StopDBInstanceCommand } = require("@aws-sdk/client-rds") as typeof import("@aws-sdk/client-rds");
+    const { status } = await describeDb(client, identifier);
+    if (status !== "available") return false;
+    try {
+        await client.send(new StopDBInstanceCommand({ DBInstanceIdentifier: identifier }));
+        return true;
+    } catch (err) {
+        const now = (await describeDb(client, identifier)).status;
+        if ((err as { name?: string }).name === "InvalidDBInstanceStateFault" && (now === "stopping" || now === "stopped")) return false;
+        throw err;
+    }
+}
+
+/** Creation time of the newest completed ("available") automated backup of the instance. */
+export async function latestAutomatedBackup(client: RDSClient, identifier: string): Promise<Date | undefined> {
+    const { DescribeDBSnapshotsCommand } = require("@aws-sdk/client-rds") as typeof import("@aws-sdk/client-rds");
+    let marker: string | undefined;
+    let latest: Date | undefined;
+    do {
+        const out = await client.send(new DescribeDBSnapshotsCommand({ DBInstanceIdentifier: identifier, SnapshotType: "automated", Marker: marker }));
+        for (const s of out.DBSnapshots ?? []) {
+            if (s.Status !== "available" || !s.SnapshotCreateTime) continue;
+            const at = new Date(s.SnapshotCreateTime);
+            if (!latest || at > latest) latest = at;
+        }
+        marker = out.Marker;
+    } while (marker);
+    return latest;
+}

@@ -1,0 +1,371 @@
+// The NightlyScheduler's decisions and time maths. Pure: no Pulumi and no AWS import, so the
+// component, the Lambda handlers (functions/handlers.ts) and the operator's script all share it, and
+// the tests read it as time tables.
+//
+// The day: the metastore starts `dbLeadMinutes` before the wake instant (00:00 America/Los_Angeles),
+// the nodes are restored at the wake instant, a watcher checks every few minutes whether Airflow has
+// anything left to do, and the platform sleeps when two consecutive checks find nothing, never before
+// a grace period after waking, never with the database stopped before the day's automated backup, and
+// at the latest at a hard deadline (which raises an alarm).
+
+export interface PowerSettings {
+    /** EventBridge Scheduler cron of the wake instant, daily: cron(<minute> <hour> * * ? *). */
+    readonly wakeCron: string;
+    /** IANA time zone the cron is read in (Scheduler's scheduleExpressionTimezone). */
+    readonly timeZone: string;
+    /** How often the watcher runs, day and night. */
+    readonly watchIntervalMinutes: number;
+    /** No sleep before this long after the wake instant: Airflow's scheduler must first create the day's runs. */
+    readonly graceMinutes: number;
+    /** Forced sleep (and an alarm) this long after the wake instant, even if Airflow still looks busy. */
+    readonly deadlineHours: number;
+    /**
+     * The metastore starts this long before the nodes. AWS's RDS User Guide ("Stopping an Amazon RDS
+     * DB instance temporarily") warns that starting a stopped instance "requires instance recovery and
+     * can take from minutes to hours", and that a Multi-AZ instance may take longer to stop and start
+     * than a Single-AZ one; AWS publishes no upper bound. A db.t3.micro with a near-empty Airflow
+     * metastore has nothing to recover, so its start is dominated by provisioning the instance (and,
+     * Multi-AZ, its standby), which takes minutes. 30 minutes covers that several times over, and the
+     * nodes themselves need a few minutes to join. If the start is slower still, nothing breaks: Airflow's
+     * pods retry their database connection until it answers, and the grace period starts only at the
+     * wake instant. The margin costs half an hour of a db.t3.micro a day (about $0.02 Multi-AZ).
+     */
+    readonly dbLeadMinutes: number;
+    /** The metastore's automated backup window, UTC "hh:mm-hh:mm", as components/metastore.ts sets it. */
+    readonly backupWindow: string;
+    /** SSM parameter holding the operator's keep-awake flag (JSON with an expiry). */
+    readonly keepAwakeParameter: string;
+    /** SSM parameter where the watcher keeps its state between runs (the previous idle check). */
+    readonly stateParameter: string;
+}
+
+export const DEFAULT_WAKE_CRON = "cron(0 0 * * ? *)";
+export const DEFAULT_TIME_ZONE = "America/Los_Angeles";
+/** The Metastore's backup window (components/metastore.ts): inside the nightly run in both seasons. */
+export const METASTORE_BACKUP_WINDOW = "08:15-08:45";
+
+/** Settings with the defaults filled in; parameter names live under /<stack prefix>/power/. */
+export function powerSettings(stackPrefix: string, given: Partial<PowerSettings> = {}): PowerSettings {
+    return {
+        wakeCron: given.wakeCron ?? DEFAULT_WAKE_CRON,
+        timeZone: given.timeZone ?? DEFAULT_TIME_ZONE,
+        watchIntervalMinutes: given.watchIntervalMinutes ?? 10,
+        graceMinutes: given.graceMinutes ?? 30,
+        deadlineHours: given.deadlineHours ?? 4,
+        dbLeadMinutes: given.dbLeadMinutes ?? 30,
+        backupWindow: given.backupWindow ?? METASTORE_BACKUP_WINDOW,
+        keepAwakeParameter: given.keepAwakeParameter ?? `/${stackPrefix}/power/keep-awake`,
+        stateParameter: given.stateParameter ?? `/${stackPrefix}/power/watcher-state`,
+    };
+}
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+// ---------------------------------------------------------------- schedules and time zones
+
+export interface TimeOfDay {
+    readonly hour: number;
+    readonly minute: number;
+}
+
+const DAILY_CRON_RE = /^cron\((\d{1,2}) (\d{1,2}) \* \* \? \*\)$/;
+
+/** The time of day of a daily Scheduler cron, or why the cron is not one the scheduler supports. */
+export function parseDailyCron(cron: string): TimeOfDay | string {
+    const m = DAILY_CRON_RE.exec(cron);
+    if (!m) return `must be a daily EventBridge Scheduler cron "cron(<minute> <hour> * * ? *)"`;
+    const minute = Number(m[1]);
+    const hour = Number(m[2]);
+    if (minute > 59 || hour > 23) return "minute must be 0-59 and hour 0-23";
+    return { hour, minute };
+}
+
+function dailyCron(cron: string): TimeOfDay {
+    const t = parseDailyCron(cron);
+    if (typeof t === "string") throw new Error(`wake cron ${cron}: ${t}`);
+    return t;
+}
+
+/** The daily cron `minutes` earlier than the given one (wrapping to the previous day). */
+export function cronMinutesBefore(cron: string, minutes: number): string {
+    const t = dailyCron(cron);
+    const total = (((t.hour * 60 + t.minute - minutes) % 1440) + 1440) % 1440;
+    return `cron(${total % 60} ${Math.floor(total / 60)} * * ? *)`;
+}
+
+export interface LocalDate {
+    readonly year: number;
+    /** 1-12 */
+    readonly month: number;
+    readonly day: number;
+}
+
+// No module-level cache: the Lambda closure serializer cannot carry a Map's contents.
+function formatter(timeZone: string): Intl.DateTimeFormat {
+    return new Intl.DateTimeFormat("en-US", {
+        timeZone, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit",
+    });
+}
+
+/** Wall-clock fields of an instant in a time zone. */
+export function zonedParts(instant: Date, timeZone: string) {
+    const parts = Object.fromEntries(formatter(timeZone).formatToParts(instant).map((p) => [p.type, p.value]));
+    return {
+        year: Number(parts.year), month: Number(parts.month), day: Number(parts.day),
+        hour: Number(parts.hour), minute: Number(parts.minute), second: Number(parts.second),
+    };
+}
+
+/** The zone's offset from UTC at an instant, in milliseconds (Los Angeles: -8 h in winter, -7 h in summer). */
+export function zoneOffsetMs(instant: Date, timeZone: string): number {
+    const p = zonedParts(instant, timeZone);
+    const asUtc = Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second);
+    return asUtc - Math.floor(instant.getTime() / 1000) * 1000;
+}
+
+/**
+ * The UTC instant of a wall-clock time in a zone. A wall time that does not exist (inside the spring
+ * gap) is moved forward by the gap, which is what a clock does; an ambiguous one (the autumn hour that
+ * happens twice) resolves to its first occurrence. Midnight in Los Angeles is never either: the
+ * changes happen at 02:00.
+ */
+export function zonedTimeToUtc(date: LocalDate, time: TimeOfDay, timeZone: string): Date {
+    const wall = Date.UTC(date.year, date.month - 1, date.day, time.hour, time.minute);
+    // Try the offsets in effect a day either side: one of them is the offset at the answer.
+    const candidates = [zoneOffsetMs(new Date(wall - DAY), timeZone), zoneOffsetMs(new Date(wall + DAY), timeZone)]
+        .map((offset) => wall - offset)
+        .filter((t) => zoneOffsetMs(new Date(t), timeZone) === wall - t)
+        .sort((a, b) => a - b);
+    if (candidates.length > 0) return new Date(candidates[0]);
+    // In the gap: no offset matches; the wall time read with the earlier (pre-change) offset lands after it.
+    return new Date(wall - zoneOffsetMs(new Date(wall - DAY), timeZone));
+}
+
+function addDays(date: LocalDate, days: number): LocalDate {
+    const d = new Date(Date.UTC(date.year, date.month - 1, date.day + days));
+    return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate() };
+}
+
+/** The wake instant (UTC) on a local calendar date of the settings' time zone. */
+export function wakeInstantOn(date: LocalDate, settings: Pick<PowerSettings, "wakeCron" | "timeZone">): Date {
+    return zonedTimeToUtc(date, dailyCron(settings.wakeCron), settings.timeZone);
+}
+
+/** The latest wake instant at or before `now`. */
+export function lastWakeAtOrBefore(now: Date, settings: Pick<PowerSettings, "wakeCron" | "timeZone">): Date {
+    const p = zonedParts(now, settings.timeZone);
+    const today = { year: p.year, month: p.month, day: p.day };
+    const w = wakeInstantOn(today, settings);
+    return w.getTime() <= now.getTime() ? w : wakeInstantOn(addDays(today, -1), settings);
+}
+
+/** The first wake instant after `now`. */
+export function nextWakeAfter(now: Date, settings: Pick<PowerSettings, "wakeCron" | "timeZone">): Date {
+    const p = zonedParts(now, settings.timeZone);
+    const today = { year: p.year, month: p.month, day: p.day };
+    const w = wakeInstantOn(today, settings);
+    return w.getTime() > now.getTime() ? w : wakeInstantOn(addDays(today, 1), settings);
+}
+
+const WINDOW_RE = /^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$/;
+
+/** Start and end (minutes after 00:00 UTC) of an RDS backup window "hh:mm-hh:mm". */
+export function parseBackupWindow(window: string): { start: number; end: number } {
+    const m = WINDOW_RE.exec(window);
+    if (!m) throw new Error(`backup window ${window}: must be hh:mm-hh:mm (UTC)`);
+    return { start: Number(m[1]) * 60 + Number(m[2]), end: Number(m[3]) * 60 + Number(m[4]) };
+}
+
+/**
+ * The backup window the night's cycle must keep: the first one that starts at or after the metastore
+ * is started (wake instant minus the lead). RDS takes an automated backup only in its window and only
+ * while the instance runs, so the database stays up until a backup newer than this start exists.
+ */
+export function requiredBackupWindowStart(wakeAt: Date, settings: Pick<PowerSettings, "backupWindow" | "dbLeadMinutes">): Date {
+    const { start } = parseBackupWindow(settings.backupWindow);
+    const from = wakeAt.getTime() - settings.dbLeadMinutes * MINUTE;
+    const d = new Date(from);
+    let candidate = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()) + start * MINUTE;
+    if (candidate < from) candidate += DAY;
+    return new Date(candidate);
+}
+
+/** Whether the cycle's backup exists: a completed automated backup taken in or after its window. */
+export function backupTakenForCycle(latestBackupAt: Date | undefined, wakeAt: Date, settings: Pick<PowerSettings, "backupWindow" | "dbLeadMinutes">): boolean {
+    return latestBackupAt !== undefined && latestBackupAt.getTime() >= requiredBackupWindowStart(wakeAt, settings).getTime();
+}
+
+// ---------------------------------------------------------------- observations and decisions
+
+/** What invoked the decision: a schedule (with the time it was scheduled for) or an operator. */
+export type EventKind = "db-start" | "wake" | "watch";
+
+export interface PowerEvent {
+    readonly kind: EventKind;
+    /** The schedule's <aws.scheduler.scheduled-time>; absent for an operator's call. */
+    readonly scheduledAt?: Date;
+}
+
+/** Airflow's idle signal as read from its metadata database. Any failure to read it is "busy". */
+export type IdleSignal =
+    | { readonly ok: true; readonly activeRuns: number; readonly unfinishedTasks: number }
+    | { readonly ok: false; readonly error: string };
+
+/** What the watcher remembers between runs (kept in an SSM parameter, see stateParameter). */
+export interface WatcherState {
+    /** When the previous check found Airflow idle; absent when it found it busy (or there was none). */
+    readonly idleSince?: string;
+}
+
+export interface Observations {
+    readonly event: PowerEvent;
+    /** The node group's desired size, the size a wake restores, and its status (ACTIVE, UPDATING, ...). */
+    readonly nodes: { readonly desired: number; readonly target: number; readonly status: string };
+    /** The DB instance's status: available, stopped, starting, stopping, backing-up, ... */
+    readonly db: { readonly status: string };
+    /** Creation time of the newest completed automated backup of the instance. */
+    readonly latestBackupAt?: Date;
+    /** The operator's keep-awake expiry, if one was ever set (expired ones included). */
+    readonly keepAwakeUntil?: Date;
+    /** Read only while the nodes are up; absent otherwise. */
+    readonly idle?: IdleSignal;
+    readonly state: WatcherState;
+}
+
+export type Action =
+    /** An event too late for its window: do nothing at all. */
+    | "ignore"
+    /** Nothing to change. */
+    | "none"
+    /** Start the metastore (ahead of the nodes). */
+    | "start-db"
+    /** Start the metastore if stopped and restore the node group. */
+    | "wake"
+    /** First idle check: remember it, sleep only if the next check agrees. */
+    | "record-idle"
+    /** Scale the nodes to zero, then stop the metastore if `stopDatabase`. */
+    | "sleep"
+    /** As sleep, past the deadline: raises the forced-sleep alarm. */
+    | "forced-sleep"
+    /** The nodes are asleep but the database runs (RDS restarted it after 7 days, or the backup is now taken). */
+    | "stop-db";
+
+/** Values the watcher publishes as CloudWatch metrics; the alarms read them. */
+export interface PowerMetrics {
+    readonly forcedSleep: 0 | 1;
+    readonly nodesUpAfterWindow: 0 | 1;
+    readonly databaseRunningWhileAsleep: 0 | 1;
+}
+
+export interface Decision {
+    readonly action: Action;
+    readonly reason: string;
+    /** For sleep and forced-sleep: whether the metastore may be stopped now (the backup rule). */
+    readonly stopDatabase?: boolean;
+    /** The watcher's state after this decision; absent: leave it as it is. */
+    readonly nextState?: WatcherState;
+    readonly metrics: PowerMetrics;
+}
+
+/** Statuses in which the instance is running (billed, and RDS may back it up). */
+export const DB_RUNNING_STATUSES: readonly string[] = ["available", "backing-up", "modifying", "configuring-enhanced-monitoring", "configuring-log-exports", "upgrading", "rebooting", "maintenance", "storage-optimization"];
+export const dbIsRunning = (status: string) => DB_RUNNING_STATUSES.includes(status);
+
+const iso = (d: Date) => d.toISOString();
+
+/** How late an event may arrive and still be acted on. */
+export function eventWindowMinutes(kind: EventKind, settings: PowerSettings): number {
+    // A watch is superseded by the next one; a wake or early start still matters until the deadline.
+    return kind === "watch" ? settings.watchIntervalMinutes : settings.deadlineHours * 60;
+}
+
+/**
+ * What to do now. Pure: the same observations at the same instant always give the same decision, and
+ * every decision says why.
+ */
+export function decide(now: Date, obs: Observations, settings: PowerSettings): Decision {
+    const t = now.getTime();
+    const wakeAt = lastWakeAtOrBefore(now, settings);
+    const nextWake = nextWakeAfter(now, settings);
+    const keepAwake = obs.keepAwakeUntil !== undefined && obs.keepAwakeUntil.getTime() > t;
+    // An operator's keep-awake moves the deadline: after it expires, the watcher gets one grace period
+    // to put the platform to sleep the ordinary way before it forces it.
+    const keepAwakeEnd = obs.keepAwakeUntil && obs.keepAwakeUntil.getTime() >= wakeAt.getTime()
+        ? obs.keepAwakeUntil.getTime() + settings.graceMinutes * MINUTE : -Infinity;
+    const deadlineAt = Math.max(wakeAt.getTime() + settings.deadlineHours * HOUR, keepAwakeEnd);
+    const nodesUp = obs.nodes.desired > 0;
+    const dbRunning = dbIsRunning(obs.db.status);
+    const backupTaken = backupTakenForCycle(obs.latestBackupAt, wakeAt, settings);
+    // From the metastore's early start until the grace period after the wake: the platform is waking.
+    const waking = t >= nextWake.getTime() - settings.dbLeadMinutes * MINUTE || t < wakeAt.getTime() + settings.graceMinutes * MINUTE;
+    const metrics: PowerMetrics = {
+        forcedSleep: 0,
+        nodesUpAfterWindow: nodesUp && !keepAwake && t > deadlineAt && !waking ? 1 : 0,
+        databaseRunningWhileAsleep: 0,
+    };
+    const decision = (action: Action, reason: string, extra: Partial<Decision> = {}): Decision => ({ action, reason, metrics, ...extra });
+
+    const { event } = obs;
+    if (event.scheduledAt !== undefined) {
+        const lateMinutes = (t - event.scheduledAt.getTime()) / MINUTE;
+        if (lateMinutes > eventWindowMinutes(event.kind, settings)) {
+            return decision("ignore", `stale ${event.kind} event scheduled for ${iso(event.scheduledAt)}: ${Math.round(lateMinutes)} minutes late, its window is ${eventWindowMinutes(event.kind, settings)}`);
+        }
+    }
+
+    if (event.kind === "db-start") {
+        if (obs.db.status === "stopped") return decision("start-db", `the metastore starts ${settings.dbLeadMinutes} minutes before the nodes (wake at ${iso(nextWake)})`);
+        return decision("none", `the metastore is already ${obs.db.status}`);
+    }
+
+    if (event.kind === "wake") {
+        const dbReady = obs.db.status !== "stopped";
+        if (obs.nodes.desired === obs.nodes.target && dbReady) return decision("none", `already awake: ${obs.nodes.desired} nodes desired, metastore ${obs.db.status}`);
+        return decision("wake", `wake instant ${iso(event.scheduledAt ?? now)}: restore the nodes${dbReady ? "" : " and start the metastore"}`, { nextState: {} });
+    }
+
+    // ---- watch ----
+    if (!nodesUp) {
+        if (!dbRunning) return decision("none", `asleep: no nodes, metastore ${obs.db.status}`);
+        if (waking) return decision("none", `waking: the metastore runs ahead of the wake at ${iso(t < wakeAt.getTime() + settings.graceMinutes * MINUTE ? wakeAt : nextWake)}`);
+        if (keepAwake) return decision("none", `asleep, but keep-awake until ${iso(obs.keepAwakeUntil!)} leaves the metastore running`);
+        if (!backupTaken) {
+            const late = t > deadlineAt;
+            return decision("none", `asleep; the metastore keeps running until the day's automated backup (window ${settings.backupWindow} UTC from ${iso(requiredBackupWindowStart(wakeAt, settings))}) exists`,
+                { metrics: { ...metrics, databaseRunningWhileAsleep: late ? 1 : 0 } });
+        }
+        return decision("stop-db", `asleep, the day's backup exists, and the metastore is ${obs.db.status} (RDS restarts a stopped instance after 7 days): stop it`,
+            { metrics: { ...metrics, databaseRunningWhileAsleep: 1 } });
+    }
+
+    if (keepAwake) return decision("none", `keep-awake until ${iso(obs.keepAwakeUntil!)}`, { nextState: {} });
+    if (t >= nextWake.getTime() - settings.dbLeadMinutes * MINUTE) {
+        return decision("none", `the next wake (${iso(nextWake)}) is due: stay up`, { nextState: {} });
+    }
+    if (t >= deadlineAt) {
+        return decision("forced-sleep", `deadline ${iso(new Date(deadlineAt))} passed with the platform still awake: forced sleep${backupTaken ? "" : "; the metastore keeps running until the day's backup exists"}`,
+            { stopDatabase: backupTaken, nextState: {}, metrics: { ...metrics, forcedSleep: 1 } });
+    }
+    if (t < wakeAt.getTime() + settings.graceMinutes * MINUTE) {
+        return decision("none", `grace period after the wake at ${iso(wakeAt)}: Airflow creates the day's runs`, { nextState: {} });
+    }
+    const idle = obs.idle;
+    if (idle === undefined || !idle.ok) {
+        return decision("none", `cannot read Airflow's state (${idle === undefined ? "not read" : idle.error}): counted as busy`, { nextState: {} });
+    }
+    if (idle.activeRuns > 0 || idle.unfinishedTasks > 0) {
+        return decision("none", `busy: ${idle.activeRuns} DAG runs queued or running, ${idle.unfinishedTasks} task instances not finished`, { nextState: {} });
+    }
+    const previous = obs.state.idleSince !== undefined ? Date.parse(obs.state.idleSince) : NaN;
+    const interval = settings.watchIntervalMinutes * MINUTE;
+    // Consecutive: the previous check found it idle in this cycle, at least half an interval ago (not
+    // a duplicate delivery of this same check) and at most 2.5 intervals ago (no check in between was missed).
+    const consecutive = Number.isFinite(previous) && previous >= wakeAt.getTime() && t - previous >= interval / 2 && t - previous <= 2.5 * interval;
+    if (!consecutive) {
+        return decision("record-idle", "idle: no DAG run queued or running and every task instance finished; sleep if the next check agrees", { nextState: { idleSince: iso(now) } });
+    }
+    return decision("sleep", `idle on two consecutive checks (${obs.state.idleSince} and ${iso(now)})${backupTaken ? "" : "; the metastore keeps running until the day's backup exists"}`,
+        { stopDatabase: backupTaken, nextState: {} });
+}

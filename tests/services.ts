@@ -1,0 +1,126 @@
+// Real services for the tests, each on 127.0.0.1 and a free port, started once per test file and
+// stopped after it: moto (AWS APIs) and PostgreSQL (Debian's server, run as the postgres user).
+
+import { spawn, execFileSync, type ChildProcess } from "child_process";
+import * as fs from "fs";
+import * as http from "http";
+import * as net from "net";
+import * as os from "os";
+import * as path from "path";
+import { randomBytes } from "crypto";
+
+export interface Service {
+    stop(): Promise<void>;
+}
+
+/** A port nobody listens on right now (the OS picks it). */
+export function freePort(): Promise<number> {
+    return new Promise((resolve, reject) => {
+        const server = net.createServer();
+        server.unref();
+        server.on("error", reject);
+        server.listen(0, "127.0.0.1", () => {
+            const { port } = server.address() as net.AddressInfo;
+            server.close(() => resolve(port));
+        });
+    });
+}
+
+function get(url: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+        const req = http.get(url, (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+        });
+        req.on("error", reject);
+        req.setTimeout(1000, () => req.destroy(new Error("timeout")));
+    });
+}
+
+async function waitFor(what: string, ready: () => Promise<boolean>, child: ChildProcess, timeoutMs: number): Promise<void> {
+    const started = Date.now();
+    while (Date.now() - started < timeoutMs) {
+        if (child.exitCode !== null) throw new Error(`${what} exited with code ${child.exitCode} before it was ready`);
+        if (await ready().catch(() => false)) return;
+        await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`${what} was not ready after ${timeoutMs} ms`);
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+    return new Promise((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
+        setTimeout(() => child.kill("SIGKILL"), 3000).unref();
+    });
+}
+
+export interface Moto extends Service {
+    /** http://127.0.0.1:<port>: what AWS_ENDPOINT_URL (or a client's endpoint) is set to. */
+    readonly endpoint: string;
+}
+
+/** `python3 -m moto.server` (moto 5, server extras) on a free port; ready when it answers. */
+export async function startMoto(): Promise<Moto> {
+    const port = await freePort();
+    const child = spawn("python3", ["-m", "moto.server", "-H", "127.0.0.1", "-p", String(port)], { stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr?.on("data", (d) => { stderr = (stderr + String(d)).slice(-4000); });
+    const endpoint = `http://127.0.0.1:${port}`;
+    try {
+        await waitFor("moto", async () => (await get(`${endpoint}/moto-api/`)) === 200, child, 20_000);
+    } catch (err) {
+        await stopChild(child);
+        throw new Error(`${(err as Error).message}\n${stderr}`);
+    }
+    return { endpoint, stop: () => stopChild(child) };
+}
+
+export interface Postgres extends Service {
+    /** postgresql://postgres:<password>@127.0.0.1:<port>/postgres */
+    readonly url: string;
+    readonly host: string;
+    readonly port: number;
+    readonly user: string;
+    readonly password: string;
+}
+
+function pgBin(): string {
+    const root = "/usr/lib/postgresql";
+    const versions = fs.existsSync(root) ? fs.readdirSync(root).filter((v) => fs.existsSync(path.join(root, v, "bin", "initdb"))) : [];
+    if (versions.length === 0) throw new Error("no PostgreSQL server under /usr/lib/postgresql (scripts/check-test-services.sh installs it)");
+    return path.join(root, versions.sort((a, b) => Number(a) - Number(b)).at(-1)!, "bin");
+}
+
+/**
+ * A throw-away PostgreSQL cluster: initdb in a temp dir owned by the postgres user (the server refuses
+ * to run as root), password authentication over TCP on 127.0.0.1 only, no Unix socket outside the dir.
+ */
+export async function startPostgres(): Promise<Postgres> {
+    const bin = pgBin();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pg-"));
+    const password = randomBytes(12).toString("hex");
+    const asPostgres = (cmd: string, args: string[]) => execFileSync("runuser", ["-u", "postgres", "--", path.join(bin, cmd), ...args], { stdio: "pipe" });
+    fs.writeFileSync(path.join(dir, "pw"), password);
+    execFileSync("chown", ["-R", "postgres:postgres", dir]);
+    asPostgres("initdb", ["-D", path.join(dir, "data"), "-U", "postgres", "--auth-host=scram-sha-256", "--auth-local=trust", `--pwfile=${path.join(dir, "pw")}`, "--no-sync"]);
+    const port = await freePort();
+    const child = spawn("runuser", ["-u", "postgres", "--", path.join(bin, "postgres"), "-D", path.join(dir, "data"), "-h", "127.0.0.1", "-p", String(port), "-k", dir, "-c", "fsync=off"], { stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr?.on("data", (d) => { stderr = (stderr + String(d)).slice(-4000); });
+    const stop = async () => {
+        await stopChild(child);
+        fs.rmSync(dir, { recursive: true, force: true });
+    };
+    try {
+        await waitFor("postgres", () => new Promise((resolve) => {
+            const s = net.connect(port, "127.0.0.1", () => { s.end(); resolve(/ready to accept connections/.test(stderr)); });
+            s.on("error", () => resolve(false));
+        }), child, 20_000);
+    } catch (err) {
+        await stop();
+        throw new Error(`${(err as Error).message}\n${stderr}`);
+    }
+    return { url: `postgresql://postgres:${password}@127.0.0.1:${port}/postgres`, host: "127.0.0.1", port, user: "postgres", password, stop };
+}
