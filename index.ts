@@ -8,6 +8,8 @@ import { Network } from "./components/network";
 import { Metastore } from "./components/metastore";
 import { LogStore } from "./components/log-store";
 import { Registry } from "./components/registry";
+import { AirflowCluster } from "./components/airflow-cluster";
+import { EKS_ADDON_VERSIONS } from "./k8s/versions";
 
 export = async () => {
     const cfg = loadConfig();
@@ -56,6 +58,30 @@ export = async () => {
         ...cfg.registry,
     }, providers);
 
+    const cluster = new AirflowCluster(`${names.prefix}-cluster`, {
+        region: cfg.region,
+        accountId: account.accountId,
+        clusterName: names.clusterName,
+        vpcId: network.vpcId,
+        vpcCidr: network.vpcCidr,
+        privateSubnetIds: network.privateSubnetIds,
+        ...cfg.cluster,
+        logRetentionDays: cfg.logRetentionDays,
+        protectFromDeletion: cfg.metastore.protectFromDeletion,
+        addons: {
+            vpcCni: EKS_ADDON_VERSIONS["vpc-cni"],
+            kubeProxy: EKS_ADDON_VERSIONS["kube-proxy"],
+            coreDns: EKS_ADDON_VERSIONS.coredns,
+        },
+    }, providers);
+
+    // The cluster's nodes (the cluster security group) reach the metastore and the search domain;
+    // the node role pulls the Airflow image. Nothing else is opened.
+    const nodes = { securityGroupId: cluster.nodeSecurityGroupId, description: "Pods on the Airflow cluster's nodes" };
+    metastore.allowFrom("cluster-nodes", nodes);
+    logStore.allowHttpsFrom("cluster-nodes", nodes);
+    registry.allowPull("cluster-nodes", cluster.nodeRoleName);
+
     return {
         vpcId: network.vpcId,
         vpcCidr: network.vpcCidr,
@@ -74,5 +100,10 @@ export = async () => {
         registryUrl: registry.repositoryUrl,
         registryArn: registry.repositoryArn,
         ciPushRoleArn: registry.ciRoleArn,
+        clusterName: cluster.clusterName,
+        nodeGroupName: cluster.nodeGroupName,
+        nodeGroupArn: cluster.nodeGroupArn,
+        nodeCount: cluster.nodeCount,
+        kubeconfig: cluster.kubeconfig,
     };
 };

@@ -5,6 +5,7 @@
 // Every problem is collected before failing, so one run tells the user everything that is wrong.
 
 import { formatCidr, parseCidr, isRfc1918 } from "./cidr";
+import { DEFAULT_KUBERNETES_VERSION, EKS_VERSIONS, standardSupportProblem } from "./eks-versions";
 import { familiesOf, lookupInstanceType, OPENSEARCH_INSTANCE_TYPES, RDS_INSTANCE_CLASSES } from "./instance-types";
 
 export const PROJECT = "data-platform";
@@ -32,8 +33,14 @@ export interface PlatformConfig {
         readonly natInstanceType: string;
     };
     readonly cluster: {
+        readonly kubernetesVersion: string;
+        /** CIDR blocks that may reach the public API endpoint; empty: the endpoint is private only. */
+        readonly apiAllowedCidrs: readonly string[];
+        /** IAM role or user ARNs given cluster-admin through EKS access entries. */
+        readonly clusterAdminArns: readonly string[];
         readonly nodeInstanceType: string;
         readonly nodeCount: number;
+        readonly nodeDiskGb: number;
     };
     readonly metastore: {
         readonly instanceClass: string;
@@ -114,6 +121,7 @@ const REGION_RE = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
 // Regions of the other partitions (aws-cn, aws-us-gov, aws-iso*): their ARNs do not start with
 // "arn:aws:", which the policy documents and managed-policy ARNs here are written with.
 const OTHER_PARTITION_RE = /^(cn-|us-gov-|us-iso|eu-iso)/;
+const IAM_PRINCIPAL_ARN_RE = /^arn:aws:iam::\d{12}:(role|user)\/[\w+=,.@/-]{1,512}$/;
 const GITHUB_REPO_RE = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/;
 // A branch name that is safe inside the OIDC subject "repo:owner/name:ref:refs/heads/<branch>":
 // git's own rules (no "..", no leading or trailing "/") and no IAM wildcard characters.
@@ -188,6 +196,30 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
         },
     },
     {
+        name: "kubernetesVersion",
+        type: "string",
+        group: "AirflowCluster",
+        description: "Kubernetes version of the EKS cluster. Upgrade policy is STANDARD: past standard support EKS upgrades the cluster rather than bill extended support.",
+        default: DEFAULT_KUBERNETES_VERSION,
+        allowed: `a version in EKS standard support today (${EKS_VERSIONS.map((v) => `${v.version} to ${v.standardSupportEnds}`).join(", ")})`,
+        check: oneOf(EKS_VERSIONS.map((v) => v.version)),
+    },
+    {
+        name: "apiAllowedCidrs",
+        type: "array",
+        group: "AirflowCluster",
+        description: "Who may reach the cluster's public API endpoint. Empty: the endpoint is private, reachable only from inside the VPC (see \"Reaching the cluster\").",
+        default: [],
+        allowed: "a list of IPv4 CIDR blocks; empty turns the public endpoint off; never 0.0.0.0/0 in prod",
+    },
+    {
+        name: "clusterAdminArns",
+        type: "array",
+        group: "AirflowCluster",
+        description: "IAM roles or users given cluster-admin through EKS access entries. Must include the identity that runs `pulumi up`.",
+        allowed: "1 or more IAM role or user ARNs (arn:aws:iam::<account>:role/<name> or :user/<name>)",
+    },
+    {
         name: "nodeInstanceType",
         type: "string",
         group: "AirflowCluster",
@@ -207,6 +239,15 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
         default: 4,
         allowed: "an integer from 1 to 450 (EKS's limit of nodes per managed node group)",
         check: intRange(1, 450),
+    },
+    {
+        name: "nodeDiskGb",
+        type: "integer",
+        group: "AirflowCluster",
+        description: "Encrypted gp3 root volume of each node (images and task scratch space).",
+        default: 20,
+        allowed: "an integer from 20 to 500",
+        check: intRange(20, 500),
     },
     {
         name: "dbInstanceClass",
@@ -407,7 +448,7 @@ function parseTyped(type: ConfigType, raw: string): { value: Value } | { error: 
  * Validates raw stack config. Returns the typed config, or throws one ConfigError that lists every
  * problem found, each with its key, the value given and what is allowed.
  */
-export function parseConfig(raw: RawConfig, context: { project: string; stack: string }): PlatformConfig {
+export function parseConfig(raw: RawConfig, context: { project: string; stack: string; today?: Date }): PlatformConfig {
     const problems: Problem[] = [];
     const values = new Map<string, Value>();
     const problem = (name: string, allowed: string) => problems.push({ key: qualifiedKey(name), value: raw[qualifiedKey(name)], allowed });
@@ -452,6 +493,27 @@ export function parseConfig(raw: RawConfig, context: { project: string; stack: s
         if (foreign.length > 0) problem("availabilityZones", `${foreign.join(", ")} ${foreign.length === 1 ? "is not a zone" : "are not zones"} of ${region}`);
         else if (duplicated.length > 0) problem("availabilityZones", `${[...new Set(duplicated)].join(", ")} listed twice; zones must be distinct`);
         else if (prod ? zones.length !== 3 : zones.length < 2 || zones.length > 3) problem("availabilityZones", `${zones.length} given; ${wanted}`);
+    }
+
+    const kubernetesVersion = str("kubernetesVersion");
+    const unsupported = kubernetesVersion === undefined ? undefined : standardSupportProblem(kubernetesVersion, context.today ?? new Date());
+    if (unsupported !== undefined) problem("kubernetesVersion", unsupported);
+
+    const apiCidrs = list("apiAllowedCidrs");
+    if (apiCidrs !== undefined) {
+        const bad = apiCidrs.filter((c) => {
+            const parsed = parseCidr(c);
+            return typeof parsed === "string" || formatCidr(parsed) !== c;
+        });
+        if (bad.length > 0) problem("apiAllowedCidrs", `${bad.join(", ")} ${bad.length === 1 ? "is not a CIDR block" : "are not CIDR blocks"} (network address and prefix, e.g. 203.0.113.0/24)`);
+        else if (prod && apiCidrs.some((c) => c.endsWith("/0"))) problem("apiAllowedCidrs", "0.0.0.0/0 opens the API endpoint to the internet: not in prod; name your networks, or leave the list empty");
+    }
+    const admins = list("clusterAdminArns");
+    if (admins !== undefined) {
+        const bad = admins.filter((a) => !IAM_PRINCIPAL_ARN_RE.test(a));
+        if (admins.length === 0) problem("clusterAdminArns", "at least one admin is needed: the identity that runs `pulumi up` reaches the cluster through it");
+        else if (bad.length > 0) problem("clusterAdminArns", `${bad.join(", ")} ${bad.length === 1 ? "is not an IAM role or user ARN" : "are not IAM role or user ARNs"} (arn:aws:iam::<account>:role/<name> or :user/<name>)`);
+        else if (new Set(admins).size !== admins.length) problem("clusterAdminArns", "each ARN may appear once: one access entry per principal");
     }
 
     const multiAz = bool("dbMultiAz");
@@ -505,7 +567,14 @@ export function parseConfig(raw: RawConfig, context: { project: string; stack: s
             natStrategy: str("natStrategy") as NatStrategy,
             natInstanceType: str("natInstanceType")!,
         },
-        cluster: { nodeInstanceType: str("nodeInstanceType")!, nodeCount: int("nodeCount")! },
+        cluster: {
+            kubernetesVersion: kubernetesVersion!,
+            apiAllowedCidrs: apiCidrs!,
+            clusterAdminArns: admins!,
+            nodeInstanceType: str("nodeInstanceType")!,
+            nodeCount: int("nodeCount")!,
+            nodeDiskGb: int("nodeDiskGb")!,
+        },
         metastore: {
             instanceClass: str("dbInstanceClass")!,
             multiAz: multiAz!,
@@ -534,6 +603,9 @@ export function parseConfig(raw: RawConfig, context: { project: string; stack: s
         logRetentionDays: int("logRetentionDays")!,
     };
 }
+
+/** The AirflowCluster's settings, as the component takes them. */
+export type ClusterSettings = PlatformConfig["cluster"];
 
 /** The Metastore's settings, as the component takes them. */
 export type MetastoreSettings = PlatformConfig["metastore"];

@@ -142,3 +142,92 @@ export function kmsKeyPolicyWithLogs(accountId: string, region: string): PolicyD
         },
     );
 }
+
+/** A Kubernetes service account: the one identity an IRSA role trusts. */
+export interface ServiceAccountRef {
+    readonly namespace: string;
+    readonly name: string;
+}
+
+/**
+ * IAM Roles for Service Accounts: trust the cluster's OIDC issuer for one exact service account in one
+ * exact namespace, and the STS audience (EKS User Guide, "Configure a role to trust a service account").
+ * @param issuer the issuer without "https://", e.g. oidc.eks.us-east-1.amazonaws.com/id/ABC
+ */
+export function serviceAccountTrustPolicy(providerArn: string, issuer: string, account: ServiceAccountRef): PolicyDocument {
+    return doc({
+        Sid: "OneServiceAccount",
+        Effect: "Allow",
+        Principal: { Federated: providerArn },
+        Action: "sts:AssumeRoleWithWebIdentity",
+        Condition: {
+            StringEquals: {
+                [`${issuer}:aud`]: "sts.amazonaws.com",
+                [`${issuer}:sub`]: `system:serviceaccount:${account.namespace}:${account.name}`,
+            },
+        },
+    });
+}
+
+/** Trust for an AWS service's own principal (the EKS control plane, EC2 for nodes). */
+export function serviceTrustPolicy(service: string): PolicyDocument {
+    return doc({ Effect: "Allow", Principal: { Service: service }, Action: "sts:AssumeRole" });
+}
+
+/** Write (and the reads bulk indexing needs) to one OpenSearch domain's HTTP API: the log shipper. */
+export function openSearchWriterPolicy(domainArn: string): PolicyDocument {
+    return doc({ Sid: "ShipLogs", Effect: "Allow", Action: ["es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPost", "es:ESHttpPut"], Resource: `${domainArn}/*` });
+}
+
+/**
+ * Airflow's remote task logs: read, write and list one bucket, and use its KMS key for that bucket
+ * only (SSE-KMS needs GenerateDataKey to write and Decrypt to read).
+ */
+export function taskLogPolicy(bucketArn: string, keyArn: string, region: string): PolicyDocument {
+    return doc(
+        { Sid: "ListTaskLogs", Effect: "Allow", Action: "s3:ListBucket", Resource: bucketArn },
+        { Sid: "ReadWriteTaskLogs", Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject"], Resource: `${bucketArn}/*` },
+        {
+            Sid: "TaskLogKey",
+            Effect: "Allow",
+            Action: ["kms:GenerateDataKey", "kms:Decrypt"],
+            Resource: keyArn,
+            // Only when S3 asks on the role's behalf: the key cannot be used directly.
+            Condition: { StringEquals: { "kms:ViaService": `s3.${region}.amazonaws.com` } },
+        },
+    );
+}
+
+/**
+ * The AWS account that serves EKS add-on images (VPC CNI, CoreDNS, kube-proxy) to a region's nodes
+ * (EKS User Guide, "View Amazon container image registries for Amazon EKS add-ons"). Most regions
+ * use 602401143452; the opt-in regions below have their own.
+ */
+const EKS_ADDON_REGISTRY: Readonly<Record<string, string>> = {
+    "af-south-1": "877085696533",
+    "ap-east-1": "800184023465",
+    "ap-south-2": "900889452093",
+    "ap-southeast-3": "296578399912",
+    "ap-southeast-4": "491585149902",
+    "ca-west-1": "761377655185",
+    "eu-central-2": "900612956339",
+    "eu-south-1": "590381155156",
+    "eu-south-2": "455263428931",
+    "il-central-1": "066635153087",
+    "me-central-1": "759879836304",
+    "me-south-1": "558608220178",
+};
+
+export function eksAddonRegistryAccount(region: string): string {
+    return EKS_ADDON_REGISTRY[region] ?? "602401143452";
+}
+
+/** Pull of the EKS add-on images from AWS's registry for the region, and nothing else of that account. */
+export function eksAddonPullPolicy(region: string): PolicyDocument {
+    return doc({
+        Sid: "PullEksAddonImages",
+        Effect: "Allow",
+        Action: ECR_PULL,
+        Resource: `arn:aws:ecr:${region}:${eksAddonRegistryAccount(region)}:repository/*`,
+    });
+}

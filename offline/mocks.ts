@@ -59,6 +59,7 @@ const ID_PREFIX: Record<string, string> = {
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "sgr",
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": "sgr",
     "aws:kms/key:Key": "key",
+    "aws:ec2/launchTemplate:LaunchTemplate": "lt",
 };
 
 const region = (inputs: Record<string, any>) => (inputs.region as string | undefined) ?? "us-east-1";
@@ -96,6 +97,28 @@ const COMPUTED: Record<string, Computed> = {
         name: "AWSServiceRoleForAmazonOpenSearchService",
     }),
     "aws:kms/key:Key": (_n, id, i) => ({ arn: arn("kms", `key/${id}`, i), keyId: id }),
+    "aws:eks/cluster:Cluster": (n, _id, i) => {
+        const name = autoName(n, i);
+        const issuer = `https://oidc.eks.${region(i)}.amazonaws.com/id/${hash(name + "oidc", 32).toUpperCase()}`;
+        return {
+            name,
+            arn: arn("eks", `cluster/${name}`, i),
+            endpoint: `https://${hash(name, 32).toUpperCase()}.gr7.${region(i)}.eks.amazonaws.com`,
+            certificateAuthority: { data: Buffer.from(`mock CA of ${name}`).toString("base64") },
+            identities: [{ oidcs: [{ issuer }] }],
+            // EKS creates the cluster security group; the managed nodes carry it.
+            vpcConfig: { ...i.vpcConfig, clusterSecurityGroupId: `sg-${hash(name + "cluster-sg", 17)}`, vpcId: `vpc-${hash(name, 17)}` },
+            status: "ACTIVE",
+            platformVersion: "eks.1",
+        };
+    },
+    "aws:eks/nodeGroup:NodeGroup": (n, _id, i) => {
+        const nodeGroupName = autoName(n, i, "nodeGroupName");
+        return { nodeGroupName, arn: arn("eks", `nodegroup/${i.clusterName}/${nodeGroupName}/${hash(n, 8)}`, i), status: "ACTIVE" };
+    },
+    "aws:eks/addon:Addon": (_n, _id, i) => ({ arn: arn("eks", `addon/${i.clusterName}/${i.addonName}/${hash(String(i.addonName), 8)}`, i) }),
+    "aws:eks/accessEntry:AccessEntry": (_n, _id, i) => ({ accessEntryArn: arn("eks", `access-entry/${i.clusterName}/${hash(String(i.principalArn), 8)}`, i) }),
+    "aws:ec2/launchTemplate:LaunchTemplate": (_n, id, i) => ({ arn: arn("ec2", `launch-template/${id}`, i), latestVersion: 1, defaultVersion: 1 }),
     "aws:kms/alias:Alias": (_n, _id, i) => ({ arn: arn("kms", String(i.name), i) }),
     "aws:cloudwatch/logGroup:LogGroup": (n, _id, i) => ({ arn: arn("logs", `log-group:${autoName(n, i)}`, i), name: autoName(n, i) }),
     "aws:rds/subnetGroup:SubnetGroup": (n, _id, i) => ({ arn: arn("rds", `subgrp:${autoName(n, i)}`, i), name: autoName(n, i) }),
