@@ -102,11 +102,15 @@ export interface LocalDate {
     readonly day: number;
 }
 
-// No module-level cache: the Lambda closure serializer cannot carry a Map's contents.
+// Building an Intl.DateTimeFormat is slow, so each zone's is built once. The cache hangs off
+// globalThis rather than a module-level Map: the Lambda closure serializer copies module values, and a
+// Map's entries (or a formatter) do not survive the copy; a property looked up at run time does.
 function formatter(timeZone: string): Intl.DateTimeFormat {
-    return new Intl.DateTimeFormat("en-US", {
+    const g = globalThis as { __powerZoneFormatters?: Record<string, Intl.DateTimeFormat> };
+    const cache = (g.__powerZoneFormatters ??= {});
+    return (cache[timeZone] ??= new Intl.DateTimeFormat("en-US", {
         timeZone, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit",
-    });
+    }));
 }
 
 /** Wall-clock fields of an instant in a time zone. */

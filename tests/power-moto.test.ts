@@ -1,0 +1,219 @@
+// The adapters and handlers against moto: wake scales the node group up and starts the metastore,
+// sleep scales it to zero (max untouched, >= 1) and stops the metastore, repeats are no-ops, the
+// backup rule holds, and a wake during a node-group update in progress succeeds once the update ends.
+//
+// moto 5.2.1 applies UpdateNodegroupConfig at once and never answers ResourceInUseException, so the
+// "update in progress" is a small fault-injecting HTTP proxy in front of moto: it refuses
+// UpdateNodegroupConfig with EKS's own error (HTTP 409, x-amzn-ErrorType ResourceInUseException) for
+// as long as the "update" lasts, then forwards to moto. The real SDK parses the error; the adapter retries.
+
+import { strict as assert } from "assert";
+import * as http from "http";
+import { DescribeNodegroupCommand } from "@aws-sdk/client-eks";
+import { DescribeDBInstancesCommand, StopDBInstanceCommand } from "@aws-sdk/client-rds";
+import { operatorSleep, operatorWake, status, wake, watch, keepAwake, type Clients } from "../functions/handlers";
+import { scaleNodes } from "../functions/eks";
+import { startDb, stopDb } from "../functions/rds";
+import { readKeepAwake } from "../functions/ssm";
+import { contextFor, createWorld, motoClients, settingsAround, type World } from "./power-fixtures";
+import { freePort, startMoto, type Moto } from "./services";
+
+async function nodeGroup(c: Clients, w: World) {
+    const out = await c.eks.send(new DescribeNodegroupCommand({ clusterName: w.clusterName, nodegroupName: w.nodeGroupName }));
+    return { ...out.nodegroup!.scalingConfig!, modifiedAt: out.nodegroup!.modifiedAt?.getTime() };
+}
+async function dbStatus(c: Clients, w: World) {
+    const out = await c.rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: w.dbInstanceIdentifier }));
+    return out.DBInstances![0].DBInstanceStatus;
+}
+
+/** Forwards to moto; while `busyUntil` is in the future, refuses UpdateNodegroupConfig as EKS does. */
+async function faultProxy(target: string): Promise<{ endpoint: string; refused: number; forwardedUpdates: number; busyUntil: number; close(): Promise<void> }> {
+    const state = { endpoint: "", refused: 0, forwardedUpdates: 0, busyUntil: 0, close: async () => {} };
+    const server = http.createServer((req, res) => {
+        const isUpdate = req.method === "POST" && /^\/clusters\/[^/]+\/node-groups\/[^/]+\/update-config$/.test(req.url ?? "");
+        const chunks: Buffer[] = [];
+        req.on("data", (c) => chunks.push(c));
+        req.on("end", () => {
+            if (isUpdate && Date.now() < state.busyUntil) {
+                state.refused += 1;
+                res.writeHead(409, { "content-type": "application/json", "x-amzn-errortype": "ResourceInUseException" });
+                res.end(JSON.stringify({ message: "Nodegroup cannot be updated as it is currently in UPDATING state" }));
+                return;
+            }
+            if (isUpdate) state.forwardedUpdates += 1;
+            const up = http.request(`${target}${req.url}`, { method: req.method, headers: req.headers }, (r) => {
+                res.writeHead(r.statusCode ?? 502, r.headers);
+                r.pipe(res);
+            });
+            up.on("error", (e) => { res.writeHead(502); res.end(String(e)); });
+            up.end(Buffer.concat(chunks));
+        });
+    });
+    const port = await freePort();
+    await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+    state.endpoint = `http://127.0.0.1:${port}`;
+    state.close = () => new Promise<void>((resolve) => server.close(() => resolve()));
+    return state;
+}
+
+describe("NightlyScheduler against moto", function () {
+    this.timeout(30_000);
+    let moto: Moto;
+    let c: Clients;
+    before(async () => {
+        moto = await startMoto();
+        c = motoClients(moto.endpoint);
+    });
+    after(async () => moto?.stop());
+
+    describe("wake and sleep", () => {
+        let w: World;
+        const now = new Date();
+        before(async () => {
+            w = await createWorld(c, "ws");
+            // The metastore sleeps, as it does by day.
+            await c.rds.send(new StopDBInstanceCommand({ DBInstanceIdentifier: w.dbInstanceIdentifier }));
+        });
+        const ctx = () => contextFor(w, settingsAround(now, "dp-ws", { minutesAwake: 60, backup: "taken" }));
+
+        it("the scheduled wake starts the metastore and scales the node group to nodeCount, min 0, max untouched", async () => {
+            assert.equal(await dbStatus(c, w), "stopped");
+            const out = await wake({ kind: "wake", scheduledAt: now.toISOString() }, ctx(), c, now);
+            assert.equal(out.action, "wake");
+            assert.deepEqual(out.effects, ["metastore start requested", "nodes scaled to 4"]);
+            assert.equal(await dbStatus(c, w), "available");
+            const ng = await nodeGroup(c, w);
+            assert.deepEqual([ng.desiredSize, ng.minSize, ng.maxSize], [4, 0, 4]);
+        });
+
+        it("a repeated wake changes nothing (no UpdateNodegroupConfig, no start)", async () => {
+            const before = await nodeGroup(c, w);
+            const out = await wake({ kind: "wake", scheduledAt: now.toISOString() }, ctx(), c, now);
+            assert.equal(out.action, "none");
+            assert.deepEqual(out.effects, []);
+            assert.equal((await nodeGroup(c, w)).modifiedAt, before.modifiedAt);
+            assert.equal(await dbStatus(c, w), "available");
+        });
+
+        it("sleep scales to zero with max still >= 1, then stops the metastore (the day's backup exists)", async () => {
+            const out = await operatorSleep(ctx(), c, now);
+            assert.deepEqual(out.effects, ["keep-awake cleared", "nodes scaled to 0", "metastore stop requested"]);
+            const ng = await nodeGroup(c, w);
+            assert.deepEqual([ng.desiredSize, ng.minSize, ng.maxSize], [0, 0, 4]);
+            assert.equal(await dbStatus(c, w), "stopped");
+        });
+
+        it("a repeated sleep changes nothing", async () => {
+            const before = await nodeGroup(c, w);
+            const out = await operatorSleep(ctx(), c, now);
+            assert.deepEqual(out.effects, ["keep-awake cleared"]);
+            assert.equal((await nodeGroup(c, w)).modifiedAt, before.modifiedAt);
+            assert.equal(await dbStatus(c, w), "stopped");
+        });
+
+        it("start and stop are idempotent one by one", async () => {
+            assert.equal(await stopDb(c.rds, w.dbInstanceIdentifier), false);
+            assert.equal(await startDb(c.rds, w.dbInstanceIdentifier), true);
+            assert.equal(await startDb(c.rds, w.dbInstanceIdentifier), false);
+            assert.equal(await stopDb(c.rds, w.dbInstanceIdentifier), true);
+            assert.equal(await dbStatus(c, w), "stopped");
+        });
+
+        it("a max of 0 is raised to the target on wake and kept at >= 1 on sleep", async () => {
+            const ref = { clusterName: w.clusterName, nodeGroupName: w.nodeGroupName };
+            await c.eks.send(new (require("@aws-sdk/client-eks").UpdateNodegroupConfigCommand)({ clusterName: w.clusterName, nodegroupName: w.nodeGroupName, scalingConfig: { minSize: 0, maxSize: 1, desiredSize: 0 } }));
+            await scaleNodes(c.eks, ref, 4);
+            assert.deepEqual(Object.values(await nodeGroup(c, w)).slice(0, 3).sort(), [0, 4, 4]);
+            await scaleNodes(c.eks, ref, 0);
+            const ng = await nodeGroup(c, w);
+            assert.deepEqual([ng.desiredSize, ng.minSize, ng.maxSize], [0, 0, 4]);
+        });
+    });
+
+    describe("the backup rule", () => {
+        let w: World;
+        const now = new Date();
+        before(async () => { w = await createWorld(c, "bk"); });
+
+        it("an operator's sleep before the day's backup leaves the metastore running, and the watcher stops it once the backup exists", async () => {
+            const pending = contextFor(w, settingsAround(now, "dp-bk", { minutesAwake: 60, backup: "pending" }));
+            await wake({ kind: "wake" }, pending, c, now);
+            const out = await operatorSleep(pending, c, now);
+            assert.deepEqual(out.effects, ["keep-awake cleared", "nodes scaled to 0"]);
+            assert.match(out.reason, /keeps running until the day's backup exists/);
+            assert.equal(await dbStatus(c, w), "available");
+            // The next watch, still before the backup: nothing.
+            const waiting = await watch({ kind: "watch", scheduledAt: now.toISOString() }, pending, c, now);
+            assert.equal(waiting.action, "none");
+            assert.equal(await dbStatus(c, w), "available");
+            // The same instance once its backup window has passed (moto's automated backup is in it): stop.
+            const taken = contextFor(w, settingsAround(now, "dp-bk", { minutesAwake: 60, backup: "taken" }));
+            const stopped = await watch({ kind: "watch", scheduledAt: now.toISOString() }, taken, c, now);
+            assert.equal(stopped.action, "stop-db");
+            assert.equal(await dbStatus(c, w), "stopped");
+        });
+    });
+
+    describe("keep-awake and status", () => {
+        let w: World;
+        const now = new Date();
+        before(async () => { w = await createWorld(c, "ka"); });
+
+        it("an operator's wake sets keep-awake, which the watcher honours; status says so", async () => {
+            const ctx = contextFor(w, settingsAround(now, "dp-ka", { minutesAwake: 600, backup: "taken" }));
+            const out = await operatorWake(ctx, 2, "alice", c, now);
+            assert.match(out.effects[0], /^keep-awake until /);
+            assert.equal((await nodeGroup(c, w)).desiredSize, 4);
+            const flag = await readKeepAwake(c.ssm, ctx.settings.keepAwakeParameter);
+            assert.equal(flag?.by, "alice");
+            assert.equal(Date.parse(flag!.until), now.getTime() + 2 * 3_600_000);
+            // 10 hours after the wake: without keep-awake this would be a forced sleep.
+            const check = await watch({ kind: "watch", scheduledAt: now.toISOString() }, ctx, c, now);
+            assert.equal(check.action, "none");
+            assert.match(check.reason, /keep-awake until/);
+            const report = await status(ctx, c, now);
+            assert.match(report.keepAwake, /^until /);
+            assert.equal(report.nodes, "4 desired of 4 (ACTIVE)");
+            assert.match(report.lastCheck, /none: keep-awake until/);
+            // Expired (now + 3 h): the watcher forces sleep once the grace after the expiry is over.
+            const later = new Date(now.getTime() + 3 * 3_600_000);
+            const forced = await watch({ kind: "watch", scheduledAt: later.toISOString() }, ctx, c, later);
+            assert.equal(forced.action, "forced-sleep");
+            assert.equal((await nodeGroup(c, w)).desiredSize, 0);
+            await keepAwake(ctx, 0, "alice", c, now);
+            assert.equal(await readKeepAwake(c.ssm, ctx.settings.keepAwakeParameter), undefined);
+        });
+    });
+
+    describe("an update already in progress", () => {
+        let w: World;
+        let proxy: Awaited<ReturnType<typeof faultProxy>>;
+        const now = new Date();
+        before(async () => {
+            w = await createWorld(c, "busy");
+            proxy = await faultProxy(moto.endpoint);
+        });
+        after(async () => proxy?.close());
+
+        it("a wake during a node-group update is refused with ResourceInUseException, waits, and succeeds after it ends", async () => {
+            const through = motoClients(proxy.endpoint);
+            proxy.busyUntil = Date.now() + 400;
+            const ctx = contextFor(w, settingsAround(now, "dp-busy", { minutesAwake: 60, backup: "taken" }));
+            const out = await wake({ kind: "wake", scheduledAt: now.toISOString() }, ctx, through, now);
+            assert.equal(out.action, "wake");
+            assert.ok(proxy.refused >= 2, `the proxy refused ${proxy.refused} updates`);
+            assert.equal(proxy.forwardedUpdates, 1);
+            assert.equal((await nodeGroup(c, w)).desiredSize, 4);
+        });
+
+        it("gives up with the error when the update outlasts the wait budget", async () => {
+            const through = motoClients(proxy.endpoint);
+            proxy.busyUntil = Date.now() + 60_000;
+            const ref = { clusterName: w.clusterName, nodeGroupName: w.nodeGroupName };
+            await assert.rejects(scaleNodes(through.eks, ref, 0, { retryDelayMs: 20, maxWaitMs: 100 }), (err: Error) => err.name === "ResourceInUseException");
+            proxy.busyUntil = 0;
+            assert.equal((await nodeGroup(c, w)).desiredSize, 4);
+        });
+    });
+});
