@@ -170,6 +170,35 @@ describe("config: every rule", () => {
         assert.deepEqual(parseConfig(base("prod"), ctx).logStore.openSearchZones, ["us-east-1a", "us-east-1b"], "unset: the first zones");
         assert.deepEqual(parseConfig(base("staging"), ctx).logStore.openSearchZones, ["us-east-1a"]);
     });
+    it("refuses a Kubernetes version outside EKS standard support, on the day it is checked", () => {
+        const at = (version: string, day: string) => {
+            try {
+                parseConfig({ ...base("prod"), "data-platform:kubernetesVersion": version }, { ...ctx, today: new Date(`${day}T12:00:00Z`) });
+                return [];
+            } catch (err) {
+                return (err as ConfigError).problems.map((p) => `${p.key}: ${p.allowed}`);
+            }
+        };
+        assert.deepEqual(at("1.34", "2026-12-02"), [], "its last day of standard support");
+        assert.match(at("1.34", "2026-12-03").join(), /kubernetesVersion: left EKS standard support on 2026-12-02; in standard support: 1\.35, 1\.36/);
+        assert.match(at("1.36", "2027-08-03").join(), /left EKS standard support on 2027-08-02/);
+        rejects("prod", "kubernetesVersion", "1.29", /must be one of 1\.34, 1\.35, 1\.36/);
+    });
+    it("keeps the API endpoint off the open internet in prod, and takes only network addresses", () => {
+        rejects("prod", "apiAllowedCidrs", '["0.0.0.0/0"]', /not in prod/);
+        rejects("prod", "apiAllowedCidrs", '["203.0.113.7/24"]', /203\.0\.113\.7\/24 is not a CIDR block/);
+        rejects("prod", "apiAllowedCidrs", '["office"]', /is not a CIDR block/);
+        assert.deepEqual(problems("staging", { apiAllowedCidrs: '["0.0.0.0/0"]' }), [], "staging may, at its own risk");
+        assert.deepEqual(problems("prod", { apiAllowedCidrs: '["203.0.113.0/24","198.51.100.7/32"]' }), []);
+    });
+    it("takes IAM role or user ARNs as cluster admins, at least one, each once", () => {
+        rejects("prod", "clusterAdminArns", '["arn:aws:sts::123456789012:assumed-role/admin/me"]', /not an IAM role or user ARN/);
+        rejects("prod", "clusterAdminArns", '["arn:aws:iam::123456789012:group/admins"]', /not an IAM role or user ARN/);
+        rejects("prod", "clusterAdminArns", "[]", /at least one admin/);
+        rejects("prod", "clusterAdminArns", '["arn:aws:iam::123456789012:user/a","arn:aws:iam::123456789012:user/a"]', /once/);
+        rejects("prod", "clusterAdminArns", undefined, /required/);
+        assert.deepEqual(problems("prod", { clusterAdminArns: '["arn:aws:iam::123456789012:role/ops/platform-admin","arn:aws:iam::123456789012:user/alice"]' }), []);
+    });
     it("creates no account-wide singleton unless told to", () => {
         const cfg = parseConfig(base("prod"), ctx);
         assert.equal(cfg.registry.createGithubOidcProvider, false);
