@@ -1,0 +1,114 @@
+// The platform settings: the one ConfigMap (flux-system/platform-settings) whose data Flux substitutes
+// into the GitOps manifests (postBuild.substituteFrom), so that the Git repository names no account,
+// bucket, ARN or host. Pure: the lead's Pulumi code feeds it resolved strings; tests feed it fixtures.
+
+import type { Environment } from "./config";
+
+/**
+ * Every ${VARIABLE} the GitOps tree may use (CONTRACTS.md, "Variables in platform-settings").
+ * tests/gitops.test.ts fails if gitops/ uses any other.
+ */
+export const PLATFORM_SETTING_KEYS = [
+    "ENVIRONMENT",
+    "AWS_REGION",
+    "CLUSTER_NAME",
+    "AIRFLOW_IMAGE_REPOSITORY",
+    "AIRFLOW_ROLE_ARN",
+    "TASK_LOG_BUCKET",
+    "IMAGE_BRANCH",
+    "UI_INGRESS_ENABLED",
+    "UI_CERTIFICATE_ARN",
+    "UI_ALLOWED_CIDRS",
+    "UI_SECURITY_GROUP_ID",
+    "AIRFLOW_SCHEDULER_REPLICAS",
+] as const;
+export type PlatformSettingKey = (typeof PLATFORM_SETTING_KEYS)[number];
+export type PlatformSettings = Record<PlatformSettingKey, string>;
+
+/**
+ * Settings that must become a YAML number or boolean after substitution, so the manifests carry them
+ * unquoted (`replicas: ${AIRFLOW_SCHEDULER_REPLICAS}`); every other setting is written inside double
+ * quotes and stays a string whatever it looks like. Flux substitutes text, not typed values.
+ */
+export const UNQUOTED_SETTING_KEYS: readonly PlatformSettingKey[] = ["UI_INGRESS_ENABLED", "AIRFLOW_SCHEDULER_REPLICAS"];
+
+export interface PlatformSettingsInput {
+    readonly environment: Environment;
+    readonly region: string;
+    readonly clusterName: string;
+    /** The Registry's repository URL (<account>.dkr.ecr.<region>.amazonaws.com/<name>). */
+    readonly airflowImageRepository: string;
+    /** The IRSA role of Airflow's five service accounts (task-log bucket and its KMS key). */
+    readonly airflowRoleArn: string;
+    readonly taskLogBucket: string;
+    /** ciBranch: the branch whose image tags this stack follows. */
+    readonly imageBranch: string;
+    /** ACM certificate for the UI; without one the UI gets no load balancer (see uiExposure). */
+    readonly uiCertificateArn?: string;
+    readonly uiAllowedCidrs: readonly string[];
+    /** The ALB's security group, created by Pulumi (it, not the annotation, enforces the allow-list). */
+    readonly uiSecurityGroupId: string;
+    /** Default: schedulerReplicasFor(environment). */
+    readonly schedulerReplicas?: number;
+}
+
+export interface Decision<T> {
+    readonly value: T;
+    readonly reason: string;
+}
+
+/**
+ * prod runs two schedulers, staging one. Airflow 2+ (and 3) supports several active schedulers on
+ * PostgreSQL: they coordinate through row-level locks (SELECT ... FOR UPDATE SKIP LOCKED) in the
+ * metadata database, so a second replica adds availability (a scheduler pod lost to a node drain or a
+ * crash does not stop scheduling) at the cost of about 1 GiB of memory. Staging does not need it.
+ */
+export function schedulerReplicasFor(environment: Environment): Decision<number> {
+    return environment === "prod"
+        ? { value: 2, reason: "prod: two schedulers, active-active through PostgreSQL row-level locks, so losing one pod does not stop scheduling" }
+        : { value: 1, reason: `${environment}: one scheduler; a restart pauses scheduling for about a minute, which a test environment tolerates` };
+}
+
+/**
+ * The UI is put behind an internet-facing ALB only when it can be HTTPS-only and allow-listed: a
+ * certificate and at least one CIDR. Otherwise no Ingress is rendered at all (never a plain-HTTP login
+ * page on the internet) and operators reach the API server with `kubectl port-forward`.
+ */
+export function uiExposure(input: Pick<PlatformSettingsInput, "uiCertificateArn" | "uiAllowedCidrs">): Decision<boolean> {
+    const certificate = input.uiCertificateArn ?? "";
+    if (certificate === "") return { value: false, reason: "no ACM certificate: no load balancer; use kubectl port-forward to the API server" };
+    if (input.uiAllowedCidrs.length === 0) return { value: false, reason: "no allowed CIDR: no load balancer rather than one open to the internet" };
+    return { value: true, reason: `HTTPS with the certificate, HTTP redirected, reachable from ${input.uiAllowedCidrs.join(", ")}` };
+}
+
+// Values are pasted into YAML text by Flux, so anything outside this set (quotes, spaces, "#", ":" plus
+// space, newlines, "$") could break the manifests or inject keys. ARNs, URLs, IDs, CIDR lists and
+// branch names all fit.
+const SAFE_VALUE = /^[A-Za-z0-9._:/,@+=-]*$/;
+
+/** The ConfigMap data: one string per PLATFORM_SETTING_KEYS entry. Throws naming the key on an unsafe value. */
+export function platformSettings(input: PlatformSettingsInput): PlatformSettings {
+    const replicas = input.schedulerReplicas ?? schedulerReplicasFor(input.environment).value;
+    if (!Number.isInteger(replicas) || replicas < 1) throw new Error(`AIRFLOW_SCHEDULER_REPLICAS: ${replicas} is not a positive integer`);
+    const ui = uiExposure(input);
+    const settings: PlatformSettings = {
+        ENVIRONMENT: input.environment,
+        AWS_REGION: input.region,
+        CLUSTER_NAME: input.clusterName,
+        AIRFLOW_IMAGE_REPOSITORY: input.airflowImageRepository,
+        AIRFLOW_ROLE_ARN: input.airflowRoleArn,
+        TASK_LOG_BUCKET: input.taskLogBucket,
+        IMAGE_BRANCH: input.imageBranch,
+        UI_INGRESS_ENABLED: String(ui.value),
+        // Present even when the UI is off: every variable the manifests name must exist (an unset one
+        // would be substituted with nothing, silently); the chart ignores the annotations then.
+        UI_CERTIFICATE_ARN: input.uiCertificateArn ?? "",
+        UI_ALLOWED_CIDRS: input.uiAllowedCidrs.join(","),
+        UI_SECURITY_GROUP_ID: input.uiSecurityGroupId,
+        AIRFLOW_SCHEDULER_REPLICAS: String(replicas),
+    };
+    for (const key of PLATFORM_SETTING_KEYS) {
+        if (!SAFE_VALUE.test(settings[key])) throw new Error(`${key}: ${JSON.stringify(settings[key])} has characters that are unsafe to substitute into YAML`);
+    }
+    return settings;
+}
