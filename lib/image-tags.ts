@@ -1,9 +1,10 @@
 // The Airflow image's tag scheme, and the Flux image-automation objects that follow it. Pure.
 //
 // A tag is `<branch>-<YYYYMMDDHHmmss>-<short sha>`: the branch the DAG repository's CI built from
-// (slashes become `-`, since a tag may not hold `/`), the COMMIT's committer time in UTC, and the first
-// 7 hex digits of the commit. The timestamp orders builds, so the ImagePolicy can pick the newest with
-// a numerical policy; the branch keeps each stack on its own branch's images; the sha names the code.
+// (`/` and `.` become `-`: a tag may not hold `/`, and a branch part of only [A-Za-z0-9_-] is a regexp
+// literal, see imageBranchSetting), the COMMIT's committer time in UTC, and the first 7 hex digits of
+// the commit. The timestamp orders builds, so the ImagePolicy can pick the newest with a numerical
+// policy; the branch keeps each stack on its own branch's images; the sha names the code.
 //
 // Why the commit time and not the build time: ECR tags are immutable here, and a re-run of an old
 // commit's workflow must neither fail nor produce a tag newer than the builds after it (Flux would
@@ -15,9 +16,14 @@ const DOCKER_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const TIMESTAMP_DIGITS = 14;
 export const SHORT_SHA_LENGTH = 7;
 
-/** The branch as it appears in a tag: slashes become `-`. */
+/**
+ * The branch as it appears in a tag: every character outside [A-Za-z0-9_-] becomes `-`. Branch names
+ * the config accepts hold letters, digits and `. _ - /`, so in practice `/` and `.` become `-`. Two
+ * branches that differ only there (release/1.0, release-1-0) share a tag prefix; harmless, because a
+ * stack's registry only ever receives images from its one ciBranch (the CI role trusts nothing else).
+ */
 export function tagBranch(branch: string): string {
-    return branch.replace(/\//g, "-");
+    return branch.replace(/[^A-Za-z0-9_-]/g, "-");
 }
 
 function utcStamp(at: Date): string {
@@ -47,7 +53,7 @@ export function formatImageTag(parts: ImageTagParts): string {
 }
 
 export interface ParsedImageTag {
-    /** The branch as written in the tag (slashes already turned into `-`; not reversible). */
+    /** The branch as written in the tag (`/` and `.` already turned into `-`; not reversible). */
     readonly tagBranch: string;
     /** YYYYMMDDHHmmss, UTC. */
     readonly timestamp: string;
@@ -65,18 +71,17 @@ export function parseImageTag(tag: string): ParsedImageTag | undefined {
 export const IMAGE_BRANCH_VARIABLE = "IMAGE_BRANCH";
 
 /**
- * The value of ${IMAGE_BRANCH} for a stack whose ciBranch is `branch`: the tag form of the branch,
- * written so that it is a literal inside the ImagePolicy's regular expression. Branch names the config
- * accepts hold letters, digits and `. _ - /`; `/` is already `-`, and `.` (the only one that means
- * something in a Go regexp) becomes `[.]`, which needs no backslash: Flux substitutes variables into
- * the YAML text (fluxcd/pkg/envsubst), where a backslash would depend on the YAML quoting style.
+ * The value of ${IMAGE_BRANCH} in platform-settings for a stack whose ciBranch is `branch`: the tag
+ * form of the branch. It holds only [A-Za-z0-9_-], none of which means anything in a Go regexp, so
+ * substituted into the ImagePolicy's pattern it matches itself literally, and it needs no quoting or
+ * escaping in the YAML text Flux substitutes it into.
  */
 export function imageBranchSetting(branch: string): string {
     const asTag = tagBranch(branch);
-    if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(asTag)) {
-        throw new Error(`branch "${branch}" cannot start an image tag (letters, digits, _ . - and / only, not starting with . or -)`);
+    if (!/^[A-Za-z0-9_][A-Za-z0-9_-]*$/.test(asTag)) {
+        throw new Error(`branch "${branch}" cannot start an image tag (its tag form "${asTag}" must start with a letter, digit or _)`);
     }
-    return asTag.replace(/\./g, "[.]");
+    return asTag;
 }
 
 export interface ImagePolicyChoice {
