@@ -53,13 +53,13 @@ export function coreDnsConfiguration(): CoreDnsConfiguration {
 
 /**
  * VPC CNI configuration. Prefix delegation stays OFF, decided against the budget (lib/capacity.ts):
- * a t3.medium takes 17 pods with one IP address per pod, and 4 x t3.medium hold about 34 pods of
- * this platform's with 17 slots to spare, while memory (3267 MiB allocatable per node) runs out first:
- * six more 512 MiB task pods fit, the seventh does not, whatever the pod limit. Prefix delegation (110
- * pods per node) would raise a limit that is not the binding one, reserve 11 MiB more kube-reserved
- * memory per extra max pod (255 + 11 x 110 = 1465 MiB instead of 442 MiB per node: 1 GiB less for
- * pods on every node), and need contiguous /28 blocks in the subnets. Written explicitly so the
- * decision is visible on the add-on and cannot drift with an add-on default.
+ * a t3.medium takes 17 pods with one IP address per pod, and prod's four hold 39 of this platform's
+ * pods out of 68 slots, while memory runs out first (12,364 of 13,068 MiB requested). Prefix
+ * delegation (110 pods per node) would raise a limit that is not the binding one and cost memory:
+ * the EKS AMI reserves 255 + 11 MiB per max pod, 1465 MiB at 110 instead of 442 MiB at 17, so every
+ * node would lose 1 GiB of allocatable memory and prod would no longer fit. It would also need
+ * contiguous /28 blocks in the subnets. Written explicitly so the decision is visible on the add-on
+ * and cannot drift with an add-on default.
  */
 export function vpcCniConfiguration(): { readonly env: Readonly<Record<string, string>> } {
     return { env: { ENABLE_PREFIX_DELEGATION: "false" } };

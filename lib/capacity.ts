@@ -121,45 +121,55 @@ export interface Workload {
     readonly issue: 6 | 7;
 }
 
-/**
- * Airflow's component sizes. They must agree with what lib/airflow-values.ts (issue 7) requests; until
- * that module exists these are the sizes agreed for the budget (scheduler and API server 1 GiB, DAG
- * processor and triggerer 512 MiB, each task pod 512 MiB). `taskPods` is the number of task pods a
- * nightly run may have at once (Airflow's parallelism for the KubernetesExecutor).
- */
-export interface AirflowSizes {
-    readonly schedulerReplicas: number;
-    readonly schedulerMiB: number;
-    readonly apiServerMiB: number;
-    readonly dagProcessorMiB: number;
-    readonly triggererMiB: number;
-    readonly statsdMiB: number;
-    readonly taskPodMiB: number;
-    readonly taskPods: number;
-    readonly schedulerCpu: number;
-    readonly apiServerCpu: number;
-    readonly dagProcessorCpu: number;
-    readonly triggererCpu: number;
-    readonly statsdCpu: number;
-    readonly taskPodCpu: number;
+/** One Airflow pod kind: how many, and what each pod requests (all its containers together). */
+export interface AirflowPod {
+    readonly replicas: number;
+    readonly memoryMiB: number;
+    readonly cpuMillicores: number;
 }
 
-export const DEFAULT_AIRFLOW_SIZES: AirflowSizes = {
-    schedulerReplicas: 1,
-    schedulerMiB: 1024,
-    apiServerMiB: 1024,
-    dagProcessorMiB: 512,
-    triggererMiB: 512,
-    statsdMiB: 64,
-    taskPodMiB: 512,
-    taskPods: 8,
-    schedulerCpu: 250,
-    apiServerCpu: 250,
-    dagProcessorCpu: 100,
-    triggererCpu: 100,
-    statsdCpu: 20,
-    taskPodCpu: 200,
-};
+/**
+ * Airflow's pods as issue 7 sizes them. These must equal lib/airflow-values.ts (AIRFLOW_RESOURCES,
+ * the log-groomer sidecars on the scheduler, DAG processor and triggerer, schedulerReplicasFor,
+ * PROD_PARALLELISM / STAGING_PARALLELISM); tests/k8s.test.ts checks that they do. Statsd and
+ * PgBouncer are off there, so they are not counted. The migration job (512 MiB) runs at every
+ * install and upgrade and is counted, so an upgrade during a nightly run still finds room.
+ */
+export interface AirflowSizes {
+    readonly scheduler: AirflowPod;
+    readonly apiServer: AirflowPod;
+    readonly dagProcessor: AirflowPod;
+    readonly triggerer: AirflowPod;
+    readonly migrationJob: AirflowPod;
+    /** Task pods of a nightly run at once: [core] parallelism, each at the default task size. */
+    readonly taskPod: AirflowPod;
+}
+
+const GROOMER = { memoryMiB: 64, cpuMillicores: 10 };
+
+/** Issue 7's sizes for prod (2 schedulers, parallelism 12) or any other environment (1 and 4). */
+export function airflowSizesFor(environment: "prod" | "staging"): AirflowSizes {
+    const prod = environment === "prod";
+    return {
+        scheduler: { replicas: prod ? 2 : 1, memoryMiB: 768 + GROOMER.memoryMiB, cpuMillicores: 250 + GROOMER.cpuMillicores },
+        apiServer: { replicas: 1, memoryMiB: 1024, cpuMillicores: 250 },
+        dagProcessor: { replicas: 1, memoryMiB: 640 + GROOMER.memoryMiB, cpuMillicores: 200 + GROOMER.cpuMillicores },
+        triggerer: { replicas: 1, memoryMiB: 512 + GROOMER.memoryMiB, cpuMillicores: 100 + GROOMER.cpuMillicores },
+        migrationJob: { replicas: 1, memoryMiB: 512, cpuMillicores: 100 },
+        taskPod: { replicas: prod ? 12 : 4, memoryMiB: 512, cpuMillicores: 250 },
+    };
+}
+
+export const DEFAULT_AIRFLOW_SIZES: AirflowSizes = airflowSizesFor("prod");
+
+const AIRFLOW_LINES: readonly [keyof AirflowSizes, string, string][] = [
+    ["scheduler", "airflow scheduler", "lib/airflow-values.ts (+ log groomer)"],
+    ["apiServer", "airflow api-server", "lib/airflow-values.ts"],
+    ["dagProcessor", "airflow dag-processor", "lib/airflow-values.ts (+ log groomer)"],
+    ["triggerer", "airflow triggerer", "lib/airflow-values.ts (+ log groomer)"],
+    ["migrationJob", "airflow migration job (install/upgrade)", "lib/airflow-values.ts"],
+    ["taskPod", "airflow task pods (nightly run)", "lib/airflow-values.ts: default task size x parallelism"],
+];
 
 /**
  * Everything issue 6 and issue 7 run. Requests set by this project come from k8s/controllers.ts and
@@ -167,7 +177,7 @@ export const DEFAULT_AIRFLOW_SIZES: AirflowSizes = {
  * their lines are estimates of their working set, counted anyway so that the budget is not optimistic.
  */
 export function platformWorkloads(airflow: AirflowSizes = DEFAULT_AIRFLOW_SIZES): Workload[] {
-    return [
+    const system: Workload[] = [
         { name: "aws-node (VPC CNI)", namespace: "kube-system", perNode: true, replicas: 1, memoryMiB: 64, cpuMillicores: 25, basis: "add-on default CPU request; memory: estimate (no request set)", issue: 6 },
         { name: "kube-proxy", namespace: "kube-system", perNode: true, replicas: 1, memoryMiB: 48, cpuMillicores: 100, basis: "add-on default CPU request; memory: estimate (no request set)", issue: 6 },
         { name: "fluent-bit", namespace: "logging", perNode: true, replicas: 1, memoryMiB: 96, cpuMillicores: 50, basis: "request set in k8s/controllers.ts", issue: 6 },
@@ -179,13 +189,18 @@ export function platformWorkloads(airflow: AirflowSizes = DEFAULT_AIRFLOW_SIZES)
         { name: "flux notification-controller", namespace: "flux-system", perNode: false, replicas: 1, memoryMiB: 64, cpuMillicores: 20, basis: "request set in k8s/controllers.ts", issue: 6 },
         { name: "flux image-reflector-controller", namespace: "flux-system", perNode: false, replicas: 1, memoryMiB: 64, cpuMillicores: 20, basis: "request set in k8s/controllers.ts", issue: 6 },
         { name: "flux image-automation-controller", namespace: "flux-system", perNode: false, replicas: 1, memoryMiB: 64, cpuMillicores: 20, basis: "request set in k8s/controllers.ts", issue: 6 },
-        { name: "airflow scheduler", namespace: "airflow", perNode: false, replicas: airflow.schedulerReplicas, memoryMiB: airflow.schedulerMiB, cpuMillicores: airflow.schedulerCpu, basis: "Airflow sizes (must equal lib/airflow-values.ts)", issue: 7 },
-        { name: "airflow api-server", namespace: "airflow", perNode: false, replicas: 1, memoryMiB: airflow.apiServerMiB, cpuMillicores: airflow.apiServerCpu, basis: "Airflow sizes (must equal lib/airflow-values.ts)", issue: 7 },
-        { name: "airflow dag-processor", namespace: "airflow", perNode: false, replicas: 1, memoryMiB: airflow.dagProcessorMiB, cpuMillicores: airflow.dagProcessorCpu, basis: "Airflow sizes (must equal lib/airflow-values.ts)", issue: 7 },
-        { name: "airflow triggerer", namespace: "airflow", perNode: false, replicas: 1, memoryMiB: airflow.triggererMiB, cpuMillicores: airflow.triggererCpu, basis: "Airflow sizes (must equal lib/airflow-values.ts)", issue: 7 },
-        { name: "airflow statsd", namespace: "airflow", perNode: false, replicas: 1, memoryMiB: airflow.statsdMiB, cpuMillicores: airflow.statsdCpu, basis: "estimate (the chart enables statsd by default)", issue: 7 },
-        { name: "airflow task pods (nightly run)", namespace: "airflow", perNode: false, replicas: airflow.taskPods, memoryMiB: airflow.taskPodMiB, cpuMillicores: airflow.taskPodCpu, basis: "Airflow sizes x parallelism (must equal lib/airflow-values.ts)", issue: 7 },
     ];
+    const airflowPods: Workload[] = AIRFLOW_LINES.map(([key, name, basis]) => ({
+        name,
+        namespace: "airflow",
+        perNode: false,
+        replicas: airflow[key].replicas,
+        memoryMiB: airflow[key].memoryMiB,
+        cpuMillicores: airflow[key].cpuMillicores,
+        basis,
+        issue: 7,
+    }));
+    return [...system, ...airflowPods];
 }
 
 export interface BudgetOptions {
@@ -276,7 +291,7 @@ export function checkBudget(instanceType: string, nodeCount: number, options: Bu
     if (used.memoryMiB > capacity.memoryMiB) reasons.push(`${used.memoryMiB} MiB of requests exceed ${nodeCount} x ${node.memoryMiB} MiB allocatable`);
 
     // Spare task pods: keep placing task-pod-sized pods into what is left.
-    const taskPod = { name: "task", memoryMiB: airflow.taskPodMiB, cpu: airflow.taskPodCpu };
+    const taskPod = { name: "task", memoryMiB: airflow.taskPod.memoryMiB, cpu: airflow.taskPod.cpuMillicores };
     let spare = 0;
     if (reasons.length === 0) {
         while (spare < 10_000 && place(bins, [taskPod]).length === 0) spare += 1;

@@ -27,7 +27,10 @@ import {
 } from "../k8s/controllers";
 import { addonConfigurationValues, coreDnsConfiguration } from "../k8s/coredns";
 import { configMap, platformNamespaces, platformSettingsConfigMap } from "../k8s/objects";
+import { AIRFLOW_RESOURCES, PROD_PARALLELISM, STAGING_PARALLELISM, airflowValues } from "../lib/airflow-values";
+import { schedulerReplicasFor } from "../lib/platform-settings";
 import {
+    airflowSizesFor,
     budgetTable,
     checkBudget,
     kubeReservedCpuMillicores,
@@ -289,19 +292,28 @@ describe("capacity: pods, memory and CPU per node", () => {
 });
 
 describe("capacity: the platform's budget", () => {
-    it("fits on four t3.medium, with room left for task pods", () => {
-        const r = checkBudget("t3.medium", 4);
+    it("prod fits on four t3.medium: 39 pods of 68, memory binds long before the pod limit", () => {
+        const r = checkBudget("t3.medium", 4, { airflow: airflowSizesFor("prod") });
         assert.deepEqual(r.reasons, []);
         assert.equal(r.fits, true);
-        assert.deepEqual(r.pods, { used: 34, capacity: 68 });
-        assert.deepEqual(r.memory, { usedMiB: 8972, capacityMiB: 13068 });
-        assert.ok(r.spareTaskPods >= 4, `spare task pods: ${r.spareTaskPods}`);
+        assert.deepEqual(r.pods, { used: 39, capacity: 68 });
+        // 1740 MiB system + 3968 MiB Airflow + 512 MiB migration job + 12 x 512 MiB tasks.
+        assert.deepEqual(r.memory, { usedMiB: 12364, capacityMiB: 13068 });
+        assert.deepEqual(checkBudget("t3.medium", 4), r, "prod is the default");
     });
     it("does not fit on one t3.small, and says why", () => {
         const r = checkBudget("t3.small", 1);
         assert.equal(r.fits, false);
         assert.ok(r.reasons.some((x) => /pods exceed 1 x 11 max pods/.test(x)), r.reasons.join("; "));
         assert.ok(r.reasons.some((x) => /MiB of requests exceed/.test(x)), r.reasons.join("; "));
+    });
+    it("staging's sizes (1 scheduler, 4 tasks) do not fit on two t3.medium; three do", () => {
+        const two = checkBudget("t3.medium", 2, { airflow: airflowSizesFor("staging") });
+        assert.equal(two.fits, false);
+        assert.deepEqual(two.memory, { usedMiB: 7020, capacityMiB: 6534 });
+        assert.equal(checkBudget("t3.medium", 3, { airflow: airflowSizesFor("staging") }).fits, true);
+        const fewerTasks = airflowSizesFor("staging");
+        assert.equal(checkBudget("t3.medium", 2, { airflow: { ...fewerTasks, taskPod: { ...fewerTasks.taskPod, replicas: 0 } } }).spareTaskPods, 2, "two nodes leave room for 2 tasks");
     });
     it("packs pods onto real nodes: memory that fits in the sum can still not fit on any one node", () => {
         // Two t3.medium have 6534 MiB; one pod of 3300 MiB fits in the sum but on neither node.
@@ -311,12 +323,11 @@ describe("capacity: the platform's budget", () => {
         assert.equal(r.fits, false);
         assert.match(r.reasons[0], /find no t3.medium with room among 2.*big/);
     });
-    it("two nodes are not enough; prefix delegation would leave less memory for task pods, not more", () => {
-        assert.equal(checkBudget("t3.medium", 2).fits, false);
-        const without = checkBudget("t3.medium", 4);
+    it("prefix delegation would not help: 110 max pods reserve 1 GiB more per node, and prod no longer fits", () => {
         const withPd = checkBudget("t3.medium", 4, { prefixDelegation: true });
-        assert.ok(withPd.memory.capacityMiB < without.memory.capacityMiB);
-        assert.ok(withPd.spareTaskPods < without.spareTaskPods || !withPd.fits);
+        assert.equal(withPd.node.maxPods, 110);
+        assert.equal(withPd.node.memoryMiB, 3809 - 1465 - 100);
+        assert.equal(withPd.fits, false);
     });
     it("counts the requests the builders set, so the budget cannot drift from the values", () => {
         const byName = new Map(platformWorkloads().map((w) => [w.name, w]));
@@ -333,9 +344,27 @@ describe("capacity: the platform's budget", () => {
             assert.equal(byName.get(`flux ${controller}`)?.memoryMiB, mib(flux[key].resources.requests.memory), controller);
         }
     });
+    it("counts Airflow's pods exactly as lib/airflow-values.ts sizes them", () => {
+        const r = AIRFLOW_RESOURCES;
+        const groomer = mib(r.logGroomer.requests.memory);
+        for (const env of ["prod", "staging"] as const) {
+            const a = airflowSizesFor(env);
+            assert.equal(a.scheduler.memoryMiB, mib(r.scheduler.requests.memory) + groomer);
+            assert.equal(a.scheduler.replicas, schedulerReplicasFor(env).value);
+            assert.equal(a.apiServer.memoryMiB, mib(r.apiServer.requests.memory));
+            assert.equal(a.dagProcessor.memoryMiB, mib(r.dagProcessor.requests.memory) + groomer);
+            assert.equal(a.triggerer.memoryMiB, mib(r.triggerer.requests.memory) + groomer);
+            assert.equal(a.migrationJob.memoryMiB, mib(r.migrateJob.requests.memory));
+            assert.equal(a.taskPod.memoryMiB, mib(r.worker.requests.memory));
+            assert.equal(a.taskPod.replicas, env === "prod" ? PROD_PARALLELISM : STAGING_PARALLELISM);
+        }
+        const values = airflowValues() as any;
+        assert.notEqual(values.statsd?.enabled, true, "statsd is not in the budget");
+        assert.notEqual(values.pgbouncer?.enabled, true, "PgBouncer is not in the budget");
+    });
     it("renders the README table with a totals row", () => {
         const table = budgetTable("t3.medium", 4);
-        assert.match(table, /\| \*\*Total\*\* .*\*\*34 of 68\*\*.*\*\*8972 of 13068\*\*/);
+        assert.match(table, /\| \*\*Total\*\* .*\*\*39 of 68\*\*.*\*\*12364 of 13068\*\*/);
         assert.equal(table.split("\n").length, 2 + platformWorkloads().length + 1);
     });
 });
