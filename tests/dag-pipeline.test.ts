@@ -18,7 +18,8 @@ import {
     imagePolicyFor, parseImageTag, tagBranch, type ImagePolicyChoice,
 } from "../lib/image-tags";
 import { PLATFORM_SETTING_KEYS } from "../lib/platform-settings";
-import { AIRFLOW_PYTHON_VERSION, AIRFLOW_VERSION } from "../lib/versions";
+import { airflowValues } from "../lib/airflow-values";
+import { AIRFLOW_CHART_VERSION, AIRFLOW_PYTHON_VERSION, AIRFLOW_VERSION } from "../lib/versions";
 
 const ROOT = path.resolve(__dirname, "..");
 const DAGS_REPO = path.join(ROOT, "examples/dags-repo");
@@ -584,10 +585,13 @@ describe("DAG pipeline: the DAG repository template", () => {
         for (const entry of ["!dags/", "!scripts/lint_dags.py", "!requirements.txt"]) assert.ok(ignore.split("\n").includes(entry), entry);
     });
 
-    it("the lib/airflow-values.ts chart values use the same Airflow as the DAG image", () => {
-        // Both read lib/versions.ts; this catches a copy of the constant creeping back in.
-        const values = read(path.join(ROOT, "lib/airflow-values.ts"));
-        assert.match(values, /from "\.\/versions"/);
+    it("the HelmRelease pins the chart of lib/versions.ts and runs the same Airflow as the DAG image's base", () => {
+        const values = airflowValues() as Record<string, unknown>;
+        assert.equal(values.airflowVersion, AIRFLOW_VERSION);
+        assert.equal(values.defaultAirflowTag, AIRFLOW_VERSION);
+        const release = YAML.parse(read(path.join(ROOT, "gitops/apps/airflow/helmrelease.yaml")));
+        assert.equal(String(release.spec.chart.spec.version), AIRFLOW_CHART_VERSION);
+        assert.equal(String(release.spec.values.airflowVersion), AIRFLOW_VERSION);
     });
 
     describe("scripts/lint_dags.py and the example DAG, against a stand-in for airflow.sdk", () => {
