@@ -140,6 +140,18 @@ const COMPUTED: Record<string, Computed> = {
         const repoName = autoName(n, i);
         return { name: repoName, arn: arn("ecr", `repository/${repoName}`, i), registryId: ACCOUNT_ID, repositoryUrl: `${ACCOUNT_ID}.dkr.ecr.${region(i)}.amazonaws.com/${repoName}` };
     },
+    // NightlyScheduler (issue 9): functions, schedules, queue, topic, parameters, alarms.
+    "aws:lambda/function:Function": (n, _id, i) => {
+        const name = autoName(n, i);
+        const fnArn = arn("lambda", `function:${name}`, i);
+        return { name, arn: fnArn, qualifiedArn: `${fnArn}:$LATEST`, invokeArn: `arn:aws:apigateway:${region(i)}:lambda:path/2015-03-31/functions/${fnArn}/invocations`, version: "$LATEST" };
+    },
+    "aws:scheduler/schedule:Schedule": (n, _id, i) => ({ name: autoName(n, i), arn: arn("scheduler", `schedule/${i.groupName ?? "default"}/${autoName(n, i)}`, i) }),
+    "aws:sqs/queue:Queue": (n, _id, i) => ({ name: autoName(n, i), arn: arn("sqs", autoName(n, i), i), url: `https://sqs.${region(i)}.amazonaws.com/${ACCOUNT_ID}/${autoName(n, i)}` }),
+    "aws:sns/topic:Topic": (n, _id, i) => ({ name: autoName(n, i), arn: arn("sns", autoName(n, i), i) }),
+    "aws:sns/topicSubscription:TopicSubscription": (n, _id, i) => ({ arn: `${i.topic}:${hash(n, 36)}` }),
+    "aws:ssm/parameter:Parameter": (n, _id, i) => ({ name: autoName(n, i), arn: arn("ssm", `parameter${String(autoName(n, i)).startsWith("/") ? "" : "/"}${autoName(n, i)}`, i), version: 1 }),
+    "aws:cloudwatch/metricAlarm:MetricAlarm": (n, _id, i) => ({ name: autoName(n, i), arn: arn("cloudwatch", `alarm:${autoName(n, i)}`, i) }),
     "random:index/randomId:RandomId": (n, _id, i) => {
         // Deterministic bytes of the requested length; the real provider draws them at random.
         const bytes = createHash("sha256").update(n).digest().subarray(0, Number(i.byteLength));

@@ -14,7 +14,7 @@ const IDLE: IdleSignal = { ok: true, activeRuns: 0, unfinishedTasks: 0 };
 const BUSY: IdleSignal = { ok: true, activeRuns: 1, unfinishedTasks: 3 };
 
 /** Observations of an awake platform; override what a row is about. */
-function obs(over: Partial<Observations> & { desired?: number; db?: string } = {}): Observations {
+function obs(over: Omit<Partial<Observations>, "db"> & { desired?: number; db?: string } = {}): Observations {
     const { desired, db, ...rest } = over;
     return {
         event: { kind: "watch" },

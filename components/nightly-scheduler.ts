@@ -1,0 +1,287 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+import * as handlers from "../functions/handlers";
+import { cronMinutesBefore, type PowerSettings } from "../lib/power";
+import { boundedName } from "../lib/naming";
+import {
+    lambdaTrustPolicy, parameterArn, schedulerInvokePolicy, schedulerTrustPolicy, wakeFunctionPolicy, watchFunctionPolicy,
+} from "../lib/power-policies";
+import { rotatingKey } from "./common";
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const packageJson = require("../package.json") as { dependencies?: Record<string, string> };
+
+/** Where the watcher's metrics go (dimension Stack); the alarms read them. */
+export const METRICS_NAMESPACE = "DataPlatform/NightlyScheduler";
+/** The Lambda runtime, explicit: Node.js 22 (its runtime ships the AWS SDK v3 and the RDS CA bundle). */
+export const LAMBDA_RUNTIME = aws.lambda.Runtime.NodeJS22dX;
+/** Scheduler fills this in with the instant the invocation was scheduled for. */
+export const SCHEDULED_TIME = "<aws.scheduler.scheduled-time>";
+
+/**
+ * The AWS SDK v3 clients the project depends on: left out of the bundle, the Node.js 22 runtime has
+ * them. Only the rest of the runtime dependencies (pg and its own) are bundled.
+ */
+export const SDK_PACKAGES = Object.keys(packageJson.dependencies ?? {}).filter((p) => p.startsWith("@aws-sdk/"));
+
+export interface DatabaseConnectionArgs {
+    readonly host: pulumi.Input<string>;
+    readonly port: number;
+    readonly database: string;
+    readonly username: string;
+    /** A secret Output: it reaches only the encrypted parameter, never code or environment. */
+    readonly password: pulumi.Output<string>;
+}
+
+export interface NightlySchedulerArgs {
+    readonly region: string;
+    readonly accountId: pulumi.Input<string>;
+    /** Stack name: the metrics' Stack dimension. */
+    readonly stack: string;
+    readonly clusterName: pulumi.Input<string>;
+    readonly nodeGroupName: pulumi.Input<string>;
+    readonly nodeGroupArn: pulumi.Input<string>;
+    /** Nodes a wake restores (AirflowCluster.nodeCount). */
+    readonly nodeCount: number;
+    readonly dbInstanceIdentifier: pulumi.Input<string>;
+    readonly dbInstanceArn: pulumi.Input<string>;
+    /** The metastore's security group: the watcher's only egress besides HTTPS. */
+    readonly dbSecurityGroupId: pulumi.Input<string>;
+    readonly database: DatabaseConnectionArgs;
+    readonly vpcId: pulumi.Input<string>;
+    readonly privateSubnetIds: pulumi.Input<string>[];
+    readonly settings: PowerSettings;
+    /** Alarm notifications by e-mail (the address must confirm the subscription). */
+    readonly alarmEmail?: string;
+    readonly logRetentionDays: number;
+}
+
+const json = (value: unknown) => JSON.stringify(value);
+
+/**
+ * Wakes the platform at the configured instant (00:00 Los Angeles by default) with EventBridge
+ * Scheduler, the metastore first, and puts it to sleep when Airflow is done: two Lambda functions
+ * whose bodies are functions/handlers.ts, deciding with lib/power.ts. Only the watcher reads the
+ * database, so only it runs in the VPC.
+ */
+export class NightlyScheduler extends pulumi.ComponentResource {
+    /** The watcher's security group: grant it with metastore.allowFrom. */
+    public readonly watcherSecurityGroupId: pulumi.Output<string>;
+    public readonly alarmTopicArn: pulumi.Output<string>;
+    public readonly wakeFunctionName: pulumi.Output<string>;
+    public readonly watchFunctionName: pulumi.Output<string>;
+    /**
+     * What `npm run power` needs (names and settings, no secret), as JSON; exported by the program as
+     * the stack output `powerContext`.
+     */
+    public readonly operatorContext: pulumi.Output<string>;
+
+    constructor(name: string, args: NightlySchedulerArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("data-platform:index:NightlyScheduler", name, {}, opts);
+        const parent = { parent: this };
+        const s = args.settings;
+        const fnNames = { wake: boundedName(name, "wake", 64), watch: boundedName(name, "watch", 64) };
+        const databaseParameter = s.keepAwakeParameter.replace(/keep-awake$/, "database");
+        if (databaseParameter === s.keepAwakeParameter) throw new Error(`keepAwakeParameter must end in /keep-awake: ${s.keepAwakeParameter}`);
+
+        // ---- parameters: the operator's flag, the watcher's state, the database credential ----
+        // The flag and the state are written at run time; Pulumi only creates them.
+        new aws.ssm.Parameter(`${name}-keep-awake`, {
+            name: s.keepAwakeParameter, type: "String", value: "none",
+            description: "NightlyScheduler keep-awake flag: none, or JSON {until, by}; set with npm run power -- keep-awake",
+        }, { parent: this, ignoreChanges: ["value"] });
+        new aws.ssm.Parameter(`${name}-watcher-state`, {
+            name: s.stateParameter, type: "String", value: "{}",
+            description: "NightlyScheduler watcher state: the previous idle check and the last decision",
+        }, { parent: this, ignoreChanges: ["value"] });
+        const key = rotatingKey(`${name}-key`, "Encrypts the NightlyScheduler's database credential", this);
+        const credential = new aws.ssm.Parameter(`${name}-database`, {
+            name: databaseParameter,
+            type: "SecureString",
+            keyId: key.arn,
+            description: "Airflow metastore connection for the NightlyScheduler watcher (read-only use)",
+            value: pulumi.secret(pulumi.jsonStringify({
+                host: args.database.host, port: args.database.port, database: args.database.database,
+                username: args.database.username, password: args.database.password, ssl: "verify-full",
+            })),
+        }, parent);
+
+        // ---- the functions' roles, log groups and the watcher's network ----
+        const logGroups = {
+            wake: new aws.cloudwatch.LogGroup(`${name}-wake-logs`, { name: `/aws/lambda/${fnNames.wake}`, retentionInDays: args.logRetentionDays }, parent),
+            watch: new aws.cloudwatch.LogGroup(`${name}-watch-logs`, { name: `/aws/lambda/${fnNames.watch}`, retentionInDays: args.logRetentionDays }, parent),
+        };
+        const role = (fn: "wake" | "watch") => new aws.iam.Role(`${name}-${fn}-role`, {
+            description: `NightlyScheduler ${fn} function`,
+            assumeRolePolicy: json(lambdaTrustPolicy()),
+        }, parent);
+        const roles = { wake: role("wake"), watch: role("watch") };
+        const policyInputs = pulumi.all([args.accountId, args.nodeGroupArn, args.dbInstanceArn, args.dbInstanceIdentifier]);
+        const wakePolicy = new aws.iam.RolePolicy(`${name}-wake-policy`, {
+            role: roles.wake.name,
+            policy: pulumi.all([policyInputs, logGroups.wake.arn]).apply(([[accountId, nodeGroupArn, dbInstanceArn, dbInstanceIdentifier], logGroupArn]) => json(wakeFunctionPolicy({
+                region: args.region, accountId, nodeGroupArn, dbInstanceArn, dbInstanceIdentifier, logGroupArn,
+                keepAwakeParameterArn: parameterArn(args.region, accountId, s.keepAwakeParameter),
+                stateParameterArn: parameterArn(args.region, accountId, s.stateParameter),
+            }))),
+        }, parent);
+        const watchPolicy = new aws.iam.RolePolicy(`${name}-watch-policy`, {
+            role: roles.watch.name,
+            policy: pulumi.all([policyInputs, logGroups.watch.arn, key.arn, args.vpcId]).apply(([[accountId, nodeGroupArn, dbInstanceArn, dbInstanceIdentifier], logGroupArn, keyArn, vpcId]) => json(watchFunctionPolicy({
+                region: args.region, accountId, nodeGroupArn, dbInstanceArn, dbInstanceIdentifier, logGroupArn, keyArn, vpcId,
+                keepAwakeParameterArn: parameterArn(args.region, accountId, s.keepAwakeParameter),
+                stateParameterArn: parameterArn(args.region, accountId, s.stateParameter),
+                databaseParameterArn: parameterArn(args.region, accountId, databaseParameter),
+            }))),
+        }, parent);
+
+        // The watcher reaches the metastore on 5432 and AWS's APIs (EKS, RDS, SSM, KMS) on 443 through
+        // the private subnets' NAT; no VPC endpoints are needed. DNS to the VPC resolver is not
+        // filtered by security groups.
+        const sg = new aws.ec2.SecurityGroup(`${name}-watch-sg`, {
+            vpcId: args.vpcId,
+            description: "NightlyScheduler watcher: PostgreSQL to the metastore, HTTPS to AWS APIs",
+            tags: { Name: `${name}-watch-sg` },
+        }, parent);
+        new aws.vpc.SecurityGroupEgressRule(`${name}-watch-to-db`, {
+            securityGroupId: sg.id, description: "Airflow metastore", ipProtocol: "tcp", fromPort: 5432, toPort: 5432,
+            referencedSecurityGroupId: args.dbSecurityGroupId,
+        }, parent);
+        new aws.vpc.SecurityGroupEgressRule(`${name}-watch-to-aws`, {
+            securityGroupId: sg.id, description: "AWS APIs over HTTPS (through NAT)", ipProtocol: "tcp", fromPort: 443, toPort: 443,
+            cidrIpv4: "0.0.0.0/0",
+        }, parent);
+
+        // ---- the functions ----
+        // Everything a function needs at run time is in POWER_CONTEXT: names and settings, no secret.
+        const context = (withDatabase: boolean) => pulumi.jsonStringify({
+            stack: args.stack,
+            clusterName: args.clusterName,
+            nodeGroupName: args.nodeGroupName,
+            nodeCount: args.nodeCount,
+            dbInstanceIdentifier: args.dbInstanceIdentifier,
+            ...(withDatabase ? { databaseParameter } : {}),
+            settings: s,
+            metricsNamespace: METRICS_NAMESPACE,
+            // A node-group update in progress is waited out within the function's timeout.
+            retry: { retryDelayMs: 5_000, maxDelayMs: 60_000, maxWaitMs: withDatabase ? 240_000 : 600_000 },
+        });
+        const common = {
+            runtime: LAMBDA_RUNTIME,
+            memorySize: 256,
+            // One at a time per function: two wakes, or two watchers, never race each other.
+            reservedConcurrentExecutions: 1,
+            codePathOptions: { extraExcludePackages: [...SDK_PACKAGES] },
+        };
+        // The callbacks only call into functions/handlers.ts; Pulumi serialises that module (and what it
+        // uses of lib/ and functions/) into __index.js. The SDK is require()d inside those bodies.
+        const wakeFn = new aws.lambda.CallbackFunction(`${name}-wake`, {
+            ...common,
+            name: fnNames.wake,
+            description: "NightlyScheduler: start the metastore ahead of the wake, restore the nodes at the wake",
+            role: roles.wake,
+            timeout: 900,
+            environment: { variables: { [handlers.CONTEXT_ENV]: context(false) } },
+            loggingConfig: { logFormat: "Text", logGroup: logGroups.wake.name },
+            callback: async (event: unknown) => handlers.wake(event),
+        }, { parent: this, dependsOn: [wakePolicy, logGroups.wake] });
+        const watchFn = new aws.lambda.CallbackFunction(`${name}-watch`, {
+            ...common,
+            name: fnNames.watch,
+            description: "NightlyScheduler: put the platform to sleep when Airflow is done; keep it asleep",
+            role: roles.watch,
+            timeout: 300,
+            vpcConfig: { subnetIds: args.privateSubnetIds, securityGroupIds: [sg.id] },
+            // The runtime's bundle of RDS CA certificates, so that the TLS connection is verified.
+            environment: { variables: { [handlers.CONTEXT_ENV]: context(true), NODE_EXTRA_CA_CERTS: "/var/runtime/ca-cert.pem" } },
+            loggingConfig: { logFormat: "Text", logGroup: logGroups.watch.name },
+            callback: async (event: unknown) => handlers.watch(event),
+        }, { parent: this, dependsOn: [watchPolicy, logGroups.watch, credential] });
+
+        // ---- schedules, with retries and a dead-letter queue ----
+        const dlq = new aws.sqs.Queue(`${name}-dlq`, {
+            messageRetentionSeconds: 14 * 24 * 3600,
+            sqsManagedSseEnabled: true,
+        }, parent);
+        const schedulerRole = new aws.iam.Role(`${name}-scheduler-role`, {
+            description: "EventBridge Scheduler invokes the NightlyScheduler functions",
+            assumeRolePolicy: pulumi.output(args.accountId).apply((a) => json(schedulerTrustPolicy(a))),
+        }, parent);
+        const schedulerPolicy = new aws.iam.RolePolicy(`${name}-scheduler-policy`, {
+            role: schedulerRole.name,
+            policy: pulumi.all([wakeFn.arn, watchFn.arn, dlq.arn]).apply(([w, v, q]) => json(schedulerInvokePolicy([w, v], q))),
+        }, parent);
+        const schedule = (part: string, expression: string, kind: string, fn: aws.lambda.Function, retry: { attempts: number; maxAgeSeconds: number }, description: string) =>
+            new aws.scheduler.Schedule(`${name}-${part}`, {
+                description,
+                scheduleExpression: expression,
+                scheduleExpressionTimezone: s.timeZone,
+                flexibleTimeWindow: { mode: "OFF" },
+                target: {
+                    arn: fn.arn,
+                    roleArn: schedulerRole.arn,
+                    input: json({ kind, scheduledAt: SCHEDULED_TIME }),
+                    retryPolicy: { maximumRetryAttempts: retry.attempts, maximumEventAgeInSeconds: retry.maxAgeSeconds },
+                    deadLetterConfig: { arn: dlq.arn },
+                },
+            }, { parent: this, dependsOn: [schedulerPolicy] });
+        schedule("db-start", cronMinutesBefore(s.wakeCron, s.dbLeadMinutes), "db-start", wakeFn, { attempts: 3, maxAgeSeconds: 1800 },
+            `Start the Airflow metastore ${s.dbLeadMinutes} minutes before the wake`);
+        schedule("wake", s.wakeCron, "wake", wakeFn, { attempts: 3, maxAgeSeconds: 3600 }, `Wake the platform (${s.wakeCron} ${s.timeZone})`);
+        schedule("watch", `rate(${s.watchIntervalMinutes} minutes)`, "watch", watchFn, { attempts: 1, maxAgeSeconds: Math.max(60, s.watchIntervalMinutes * 60) },
+            "Watch Airflow; sleep when done; keep the metastore asleep");
+
+        // ---- alarms ----
+        const topic = new aws.sns.Topic(`${name}-alarms`, { displayName: "Data platform power alarms" }, parent);
+        if (args.alarmEmail !== undefined) {
+            new aws.sns.TopicSubscription(`${name}-alarms-email`, { topic: topic.arn, protocol: "email", endpoint: args.alarmEmail }, parent);
+        }
+        const alarm = (part: string, description: string, metric: Omit<aws.cloudwatch.MetricAlarmArgs, "alarmDescription" | "alarmActions" | "okActions" | "comparisonOperator" | "threshold">) =>
+            new aws.cloudwatch.MetricAlarm(`${name}-${part}`, {
+                alarmDescription: description,
+                comparisonOperator: "GreaterThanOrEqualToThreshold",
+                threshold: 1,
+                alarmActions: [topic.arn],
+                okActions: [topic.arn],
+                ...metric,
+            }, parent);
+        const stackDimension = { Stack: args.stack };
+        alarm("wake-errors", "The wake function failed: tonight's run may not start. See README, NightlyScheduler alarms.", {
+            namespace: "AWS/Lambda", metricName: "Errors", dimensions: { FunctionName: wakeFn.name }, statistic: "Sum",
+            period: 300, evaluationPeriods: 1, treatMissingData: "notBreaching",
+        });
+        alarm("watch-errors", "The watch function failed twice in 30 minutes: sleep and stay-asleep checks are not running.", {
+            namespace: "AWS/Lambda", metricName: "Errors", dimensions: { FunctionName: watchFn.name }, statistic: "Sum",
+            period: 600, evaluationPeriods: 3, datapointsToAlarm: 2, treatMissingData: "notBreaching",
+        });
+        alarm("forced-sleep", "The deadline forced the platform to sleep while Airflow still looked busy.", {
+            namespace: METRICS_NAMESPACE, metricName: "ForcedSleep", dimensions: stackDimension, statistic: "Sum",
+            period: 600, evaluationPeriods: 1, treatMissingData: "notBreaching",
+        });
+        // Missing data breaches: a silent watcher cannot vouch that the nodes are down.
+        alarm("nodes-up-after-window", "Nodes have been up for 30 minutes past the deadline without keep-awake, or the watcher is silent.", {
+            namespace: METRICS_NAMESPACE, metricName: "NodesUpAfterWindow", dimensions: stackDimension, statistic: "Maximum",
+            period: 600, evaluationPeriods: 3, treatMissingData: "breaching",
+        });
+        alarm("db-running-while-asleep", "The metastore has been running for 30 minutes while the platform sleeps.", {
+            namespace: METRICS_NAMESPACE, metricName: "DatabaseRunningWhileAsleep", dimensions: stackDimension, statistic: "Maximum",
+            period: 600, evaluationPeriods: 3, treatMissingData: "notBreaching",
+        });
+        alarm("dead-letters", "A scheduled wake or watch could not be delivered after its retries (see the dead-letter queue).", {
+            namespace: "AWS/SQS", metricName: "ApproximateNumberOfMessagesVisible", dimensions: { QueueName: dlq.name }, statistic: "Maximum",
+            period: 300, evaluationPeriods: 1, treatMissingData: "notBreaching",
+        });
+
+        this.watcherSecurityGroupId = sg.id;
+        this.alarmTopicArn = topic.arn;
+        this.wakeFunctionName = wakeFn.name;
+        this.watchFunctionName = watchFn.name;
+        this.operatorContext = context(false);
+        this.registerOutputs({
+            watcherSecurityGroupId: this.watcherSecurityGroupId,
+            alarmTopicArn: this.alarmTopicArn,
+            wakeFunctionName: this.wakeFunctionName,
+            watchFunctionName: this.watchFunctionName,
+            operatorContext: this.operatorContext,
+        });
+    }
+}
