@@ -348,7 +348,7 @@ export function estimate(resources: readonly GraphResource[], assumptions: CostA
         } else {
             line({
                 item: `EKS node root disks: ${diskGb} GB ${volumeType} each`,
-                resources: [g.name, ...(lt ? [lt.name] : [])],
+                resources: [...new Set([g.name, ...(lt ? [lt.name] : [])])],
                 quantity: round2((diskGb * nodeHours) / H),
                 unit: "GB-months",
                 monthly: (diskGb * nodeHours * diskPrice) / H,

@@ -7,6 +7,7 @@ import * as os from "os";
 import * as path from "path";
 import { estimate, findUiLoadBalancerSecurityGroups, readPriceFile, schedulePerMonth, type CostAssumptions, type Estimate, type GraphResource } from "../lib/cost";
 import { benchLine, renderEstimate } from "../lib/cost-report";
+import { pickOnDemandPrice, productsRequest, withPrice, type PriceQuery } from "../scripts/refresh-prices";
 import { STACKS, stackEvaluation } from "./stacks";
 
 const prices = readPriceFile();
@@ -389,4 +390,58 @@ describe("cost of the stacks as evaluated today", () => {
             }
         });
     }
+});
+
+describe("npm run prices: reading the Price List API's answer", () => {
+    // GetProducts answers in the documented shape, written by hand (no credentials here to record real ones).
+    const fixture = JSON.parse(fs.readFileSync(path.join(__dirname, "fixtures", "pricing-get-products.json"), "utf8"));
+
+    it("asks for on-demand Linux shared-tenancy capacity for an EC2 type, and passes explicit filters through", () => {
+        const ec2 = productsRequest({ ec2InstanceType: "t3.medium" });
+        assert.equal(ec2.ServiceCode, "AmazonEC2");
+        assert.equal(ec2.unit, "Hrs");
+        assert.deepEqual(ec2.Filters.find((f) => f.Field === "instanceType"), { Type: "TERM_MATCH", Field: "instanceType", Value: "t3.medium" });
+        assert.ok(ec2.Filters.some((f) => f.Field === "capacitystatus" && f.Value === "Used"));
+        const nat = productsRequest(prices.prices["vpc.natGateway.hour"].query as PriceQuery);
+        assert.deepEqual(nat.Filters.find((f) => f.Field === "usagetype"), { Type: "CONTAINS", Field: "usagetype", Value: "NatGateway-Hours" });
+        assert.equal(nat.FormatVersion, "aws_v1");
+    });
+
+    it("builds a request for every price the file can refresh", () => {
+        const refreshable = Object.entries(prices.prices).filter(([, p]) => p.query);
+        assert.ok(refreshable.length >= 30, `${refreshable.length} refreshable`);
+        for (const [key, p] of refreshable) assert.ok(productsRequest(p.query as PriceQuery).ServiceCode, key);
+        for (const [key, p] of Object.entries(prices.prices).filter(([, e]) => e.kind)) assert.equal(p.query, undefined, `${key} is not a price`);
+    });
+
+    it("takes the on-demand price, not a reservation's, from a PriceList of JSON strings", () => {
+        const found = pickOnDemandPrice(fixture["ec2-t3-medium"].PriceList, { unit: "Hrs" });
+        assert.equal(found.usd, 0.0416);
+        assert.equal(found.sku, "ABCDEFGHJKLMNPQR");
+        assert.equal(found.publicationDate, "2026-11-15T00:00:00Z");
+    });
+
+    it("takes the first tier of a tiered price", () => {
+        assert.equal(pickOnDemandPrice(fixture["s3-standard-tiered"].PriceList, { unit: "GB-Mo" }).usd, 0.023);
+    });
+
+    it("refuses to guess: no product, the wrong unit, or products that disagree", () => {
+        assert.throws(() => pickOnDemandPrice(fixture.empty.PriceList), /no on-demand price among 0 product/);
+        assert.throws(() => pickOnDemandPrice(fixture["ec2-t3-medium"].PriceList, { unit: "GB-Mo" }), /no on-demand price in GB-Mo/);
+        assert.throws(() => pickOnDemandPrice(fixture["ambiguous-two-products"].PriceList, { unit: "Hrs" }), /2 different prices matched[\s\S]*NATHOURSSKU00001 \$0\.045[\s\S]*NATREGIONAL00001 \$0\.06/);
+    });
+
+    it("writes the refreshed price scaled to the file's unit, dated and sourced, and the file stays valid", () => {
+        const request = productsRequest(prices.prices["lambda.requestMillion"].query as PriceQuery);
+        const found = pickOnDemandPrice(fixture["lambda-requests"].PriceList, { unit: request.unit });
+        const updated = withPrice(prices, "lambda.requestMillion", found, request.scale, "2027-01-02");
+        assert.equal(updated.prices["lambda.requestMillion"].usd, 0.2);
+        assert.equal(updated.prices["lambda.requestMillion"].date, "2027-01-02");
+        assert.deepEqual(updated.prices["lambda.requestMillion"].sources, ["PL"]);
+        assert.match(updated.sources.PL, /GetProducts/);
+        assert.equal(updated.prices["ec2.t3.medium"], prices.prices["ec2.t3.medium"], "other entries untouched");
+        const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "prices-")), "p.json");
+        fs.writeFileSync(file, JSON.stringify(updated));
+        assert.equal(readPriceFile(file).prices["lambda.requestMillion"].usd, 0.2);
+    });
 });
