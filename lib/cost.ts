@@ -72,7 +72,7 @@ export interface CostAssumptions {
     readonly s3GbPerBucket?: number;
     /** GB of images kept in each ECR repository (the lifecycle policy bounds it). */
     readonly ecrGbPerRepository?: number;
-    /** Invocations a month of each Lambda function, and their average duration. */
+    /** Invocations a month of a Lambda function no schedule in the graph targets, and the average duration of any. */
     readonly lambdaInvocationsPerMonth?: number;
     readonly lambdaAverageSeconds?: number;
     /** Requests a month to each SQS queue (dead-letter queues see almost none). */
@@ -590,11 +590,18 @@ export function estimate(resources: readonly GraphResource[], assumptions: CostA
         let requests = 0;
         let gbSeconds = 0;
         let computeCost = 0;
+        const counted: string[] = [];
         for (const f of functions) {
             handled.add(f);
-            const gbs = ((num(f.inputs.memorySize) ?? 128) / 1024) * a.lambdaAverageSeconds * a.lambdaInvocationsPerMonth;
+            // Invocations: from the schedules that target the function when there are any, else the assumption.
+            const targeting = schedules.filter((s) => refersTo(s.inputs.target?.arn, f));
+            const invocations = targeting.length > 0
+                ? targeting.reduce((n, s) => n + schedulePerMonth(String(s.inputs.scheduleExpression ?? ""), H), 0)
+                : a.lambdaInvocationsPerMonth;
+            counted.push(`${f.name} ${Math.round(invocations)}${targeting.length > 0 ? " (from its schedules)" : " (assumed)"}`);
+            const gbs = ((num(f.inputs.memorySize) ?? 128) / 1024) * a.lambdaAverageSeconds * invocations;
             const arch = asArray<string>(f.inputs.architectures)[0] === "arm64" ? "arm64" : "x86_64";
-            requests += a.lambdaInvocationsPerMonth;
+            requests += invocations;
             gbSeconds += gbs;
             computeCost += gbs * p.must(`lambda.gbSecond.${arch}`);
         }
@@ -607,7 +614,7 @@ export function estimate(resources: readonly GraphResource[], assumptions: CostA
             quantity: requests,
             unit: "invocations",
             monthly: cost,
-            note: `${a.lambdaInvocationsPerMonth} invocations of ${a.lambdaAverageSeconds} s each assumed per function: ${Math.round(gbSeconds)} GB-s${cost === 0 ? ", inside the always-free 1M requests and 400,000 GB-s" : ""}`,
+            note: `invocations a month: ${counted.join(", ")}; ${a.lambdaAverageSeconds} s each assumed: ${Math.round(gbSeconds)} GB-s${cost === 0 ? ", inside the always-free 1M requests and 400,000 GB-s" : ""}`,
         });
     }
     if (schedules.length > 0) {
@@ -650,7 +657,7 @@ export function estimate(resources: readonly GraphResource[], assumptions: CostA
         `ALB: ${a.albLcuPerHour} LCU an hour`,
         `EKS control-plane logs: ${a.eksControlPlaneLogGbPerDay} GB a day; other log groups ${a.logGbPerMonthPerGroup} GB a month each`,
         `S3: ${a.s3GbPerBucket} GB a bucket; ECR: ${a.ecrGbPerRepository} GB a repository`,
-        `Lambda: ${a.lambdaInvocationsPerMonth} invocations of ${a.lambdaAverageSeconds} s a month per function; SQS ${a.sqsRequestsPerMonth} requests a queue; SNS ${a.snsPublishesPerMonth} publishes a topic; ${a.secretApiCallsPerMonth} API calls a secret`,
+        `Lambda: ${a.lambdaAverageSeconds} s an invocation; ${a.lambdaInvocationsPerMonth} invocations a month for a function no schedule targets; SQS ${a.sqsRequestsPerMonth} requests a queue; SNS ${a.snsPublishesPerMonth} publishes a topic; ${a.secretApiCallsPerMonth} API calls a secret`,
         "not estimated: data transfer out to the internet, S3 and KMS requests, backups beyond the database's size",
     );
 

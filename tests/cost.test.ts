@@ -301,6 +301,20 @@ describe("cost model: one rule at a time", () => {
             near(only(e, /^Lambda/).monthly, 0.2 + 1_600_000 * 0.0000166667, "lambda"); // 26.8667
         });
 
+        it("Lambda counts a function's invocations from the schedules that target it", () => {
+            // A watcher every 5 minutes (8,760 a month) and a daily wake (30.4): 8,790 invocations × 5 s × 0.25 GB.
+            const fnArn = "arn:aws:lambda:us-east-1:1:function:watch";
+            const e = run([
+                res("aws:lambda/function:Function", "watch", { memorySize: 256 }, { state: { arn: fnArn } }),
+                res("aws:scheduler/schedule:Schedule", "every-5", { scheduleExpression: "rate(5 minutes)", target: { arn: fnArn } }),
+                res("aws:scheduler/schedule:Schedule", "daily", { scheduleExpression: "cron(0 0 * * ? *)", scheduleExpressionTimezone: "UTC", target: { arn: fnArn } }),
+            ]);
+            const l = only(e, /^Lambda functions \(1\)/);
+            near(l.quantity, 8760 + 730 / 24, "invocations");
+            assert.match(l.note, /watch 8790 \(from its schedules\)/);
+            assert.equal(l.monthly, 0);
+        });
+
         it("schedules are free up to 14M invocations; rate() counted exactly, cron() as daily", () => {
             near(schedulePerMonth("rate(5 minutes)", H), 8760, "rate");
             near(schedulePerMonth("rate(1 hour)", H), 730, "hourly");
