@@ -155,6 +155,7 @@ export class NightlyScheduler extends pulumi.ComponentResource {
         // Everything a function needs at run time is in POWER_CONTEXT: names and settings, no secret.
         const context = (withDatabase: boolean) => pulumi.jsonStringify({
             stack: args.stack,
+            region: args.region,
             clusterName: args.clusterName,
             nodeGroupName: args.nodeGroupName,
             nodeCount: args.nodeCount,

@@ -15,6 +15,8 @@ import { readIdleSignal } from "./airflow-db";
 /** Names and settings a function needs; plain JSON in the POWER_CONTEXT environment variable. */
 export interface PowerContext {
     readonly stack: string;
+    /** The stack's region; the operator's script uses it (a Lambda function has it in AWS_REGION). */
+    readonly region?: string;
     readonly clusterName: string;
     readonly nodeGroupName: string;
     /** Nodes a wake restores. */
@@ -42,12 +44,16 @@ export interface Clients {
     readonly ssm: SSMClient;
 }
 
-/** SDK clients for the region in AWS_REGION (set by Lambda; AWS_ENDPOINT_URL points tests at moto). */
-export function makeClients(): Clients {
+/**
+ * SDK clients for the given region, else the one in AWS_REGION (Lambda sets it). The SDK reads
+ * AWS_ENDPOINT_URL too, which is how the tests point these clients at moto.
+ */
+export function makeClients(region?: string): Clients {
     const { EKSClient } = require("@aws-sdk/client-eks") as typeof import("@aws-sdk/client-eks");
     const { RDSClient } = require("@aws-sdk/client-rds") as typeof import("@aws-sdk/client-rds");
     const { SSMClient } = require("@aws-sdk/client-ssm") as typeof import("@aws-sdk/client-ssm");
-    return { eks: new EKSClient({}), rds: new RDSClient({}), ssm: new SSMClient({}) };
+    const config = region === undefined ? {} : { region };
+    return { eks: new EKSClient(config), rds: new RDSClient(config), ssm: new SSMClient(config) };
 }
 
 const KINDS: readonly EventKind[] = ["db-start", "wake", "watch"];
@@ -170,7 +176,7 @@ export function metricsLine(ctx: PowerContext, decision: Decision, now: Date): s
 }
 
 /** The wake function: the metastore's early start (db-start) and the wake itself. */
-export async function wake(raw: unknown, ctx: PowerContext = contextFromEnv(), c: Clients = makeClients(), now = new Date()): Promise<Outcome> {
+export async function wake(raw: unknown, ctx: PowerContext = contextFromEnv(), c: Clients = makeClients(ctx.region), now = new Date()): Promise<Outcome> {
     const event = parseEvent(raw, ["db-start", "wake"]);
     const decision = decide(now, await observe(ctx, c, event), ctx.settings);
     const outcome = await act(ctx, c, decision, now, event.kind === "wake");
@@ -179,7 +185,7 @@ export async function wake(raw: unknown, ctx: PowerContext = contextFromEnv(), c
 }
 
 /** The watch function: every few minutes, day and night. */
-export async function watch(raw: unknown, ctx: PowerContext = contextFromEnv(), c: Clients = makeClients(), now = new Date()): Promise<Outcome> {
+export async function watch(raw: unknown, ctx: PowerContext = contextFromEnv(), c: Clients = makeClients(ctx.region), now = new Date()): Promise<Outcome> {
     const event = parseEvent(raw, ["watch"]);
     const decision = decide(now, await observe(ctx, c, event), ctx.settings);
     const outcome = await act(ctx, c, decision, now, true);
@@ -211,7 +217,7 @@ function local(d: Date, timeZone: string): string {
 }
 
 /** What the platform is doing and why. */
-export async function status(ctx: PowerContext, c: Clients = makeClients(), now = new Date()): Promise<StatusReport> {
+export async function status(ctx: PowerContext, c: Clients = makeClients(ctx.region), now = new Date()): Promise<StatusReport> {
     const obs = await observe({ ...ctx, databaseParameter: undefined }, c, { kind: "watch" });
     const stored = await readState(c.ssm, ctx.settings.stateParameter);
     const s = ctx.settings;
@@ -237,7 +243,7 @@ export async function status(ctx: PowerContext, c: Clients = makeClients(), now 
 }
 
 /** Sets (hours > 0) or clears (0) the keep-awake flag. */
-export async function keepAwake(ctx: PowerContext, hours: number, by: string, c: Clients = makeClients(), now = new Date()): Promise<Outcome> {
+export async function keepAwake(ctx: PowerContext, hours: number, by: string, c: Clients = makeClients(ctx.region), now = new Date()): Promise<Outcome> {
     if (hours <= 0) {
         await writeKeepAwake(c.ssm, ctx.settings.keepAwakeParameter, undefined);
         return { action: "none", reason: "keep-awake cleared", effects: ["keep-awake cleared"] };
@@ -251,7 +257,7 @@ export async function keepAwake(ctx: PowerContext, hours: number, by: string, c:
  * An operator's wake (a backfill, a look at the UI): keep-awake for `hours` so that the watcher does
  * not put the platform straight back to sleep, then the metastore and the nodes.
  */
-export async function operatorWake(ctx: PowerContext, hours: number, by: string, c: Clients = makeClients(), now = new Date()): Promise<Outcome> {
+export async function operatorWake(ctx: PowerContext, hours: number, by: string, c: Clients = makeClients(ctx.region), now = new Date()): Promise<Outcome> {
     const flag = await keepAwake(ctx, hours, by, c, now);
     const decision = decide(now, await observe(ctx, c, { kind: "wake" }), ctx.settings);
     const outcome = await act(ctx, c, decision, now, false);
@@ -262,7 +268,7 @@ export async function operatorWake(ctx: PowerContext, hours: number, by: string,
  * An operator's sleep: clears keep-awake, scales the nodes to zero and stops the metastore, unless the
  * cycle's backup is not taken yet; then the watcher stops it once the backup exists.
  */
-export async function operatorSleep(ctx: PowerContext, c: Clients = makeClients(), now = new Date()): Promise<Outcome> {
+export async function operatorSleep(ctx: PowerContext, c: Clients = makeClients(ctx.region), now = new Date()): Promise<Outcome> {
     await writeKeepAwake(c.ssm, ctx.settings.keepAwakeParameter, undefined);
     const obs = await observe(ctx, c, { kind: "watch" });
     const backupTaken = backupTakenForCycle(obs.latestBackupAt, lastWakeAtOrBefore(now, ctx.settings), ctx.settings);

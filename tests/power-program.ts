@@ -26,7 +26,7 @@ export const FAKE = {
 export interface ProgramOptions {
     /** Settings to use in place of the defaults (the Lambda test places the wake around the real clock). */
     readonly settings?: (prefix: string) => PowerSettings;
-    readonly names?: Partial<Pick<typeof FAKE, "clusterName" | "nodeGroupName" | "nodeGroupArn" | "dbInstanceIdentifier" | "dbInstanceArn">>;
+    readonly names?: Partial<Record<"clusterName" | "nodeGroupName" | "nodeGroupArn" | "dbInstanceIdentifier" | "dbInstanceArn", string>>;
     readonly alarmEmail?: string | null;
 }
 
@@ -35,7 +35,8 @@ export function schedulerProgram(options: ProgramOptions = {}) {
         const cfg = loadConfig();
         const names = physicalNames(cfg);
         const provider = new aws.Provider("aws", { region: cfg.region, defaultTags: { tags: standardTags(cfg) } });
-        const n = { ...FAKE, ...options.names };
+        const pick = (k: keyof NonNullable<ProgramOptions["names"]>): string => options.names?.[k] ?? FAKE[k];
+        const n = { clusterName: pick("clusterName"), nodeGroupName: pick("nodeGroupName"), nodeGroupArn: pick("nodeGroupArn"), dbInstanceIdentifier: pick("dbInstanceIdentifier"), dbInstanceArn: pick("dbInstanceArn") };
         const scheduler = new NightlyScheduler(`${names.prefix}-scheduler`, {
             region: cfg.region,
             accountId: ACCOUNT_ID,
