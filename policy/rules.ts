@@ -100,11 +100,12 @@ const statements = (doc: { Statement?: unknown } | undefined): Statement[] => as
 /**
  * Whether `from.props[prop]` (through `pick`, for a nested field) names `target`: first by the engine's
  * propertyDependencies, known in preview before any id exists; then by value (an id, name or ARN equal
- * to the target's), which is all the offline harness can offer. The value is read only when needed,
- * because in preview reading an unknown value throws (and the policy reports it cannot run yet).
+ * to the target's) when the engine gave none, which is all the offline harness can offer. Values are
+ * read only then: in preview reading an unknown value throws (and the policy reports it cannot run yet).
  */
 export function refersTo(from: PolicyResource, prop: string, target: PolicyResource, pick: (value: any) => unknown = (v) => v): boolean {
-    if ((from.propertyDependencies?.[prop] ?? []).includes(target)) return true;
+    const deps = from.propertyDependencies?.[prop] ?? [];
+    if (deps.length > 0) return deps.includes(target);
     const value = pick(from.props[prop]);
     if (typeof value !== "string" || value === "") return false;
     const p = target.props;
@@ -191,10 +192,10 @@ export const s3Encrypted: StackValidationPolicy = {
     validateStack: (args, report) => {
         const configs = ofType(args, TYPES.bucketEncryption, TYPES.bucketEncryptionV2);
         for (const b of buckets(args)) {
-            const rules = [
-                ...configs.filter((c) => refersTo(c, "bucket", b)).flatMap((c) => asArray<any>(c.props.rules)),
-                ...asArray<any>(b.props.serverSideEncryptionConfiguration?.rule),
-            ];
+            const own = configs.filter((c) => refersTo(c, "bucket", b));
+            // The bucket's inline configuration is an output computed by AWS: read only when no separate
+            // configuration resource exists (in preview it is unknown).
+            const rules = own.length > 0 ? own.flatMap((c) => asArray<any>(c.props.rules)) : asArray<any>(b.props.serverSideEncryptionConfiguration?.rule);
             const algorithms = rules.map((r) => r?.applyServerSideEncryptionByDefault?.sseAlgorithm);
             if (!algorithms.some((a) => a === "aws:kms" || a === "aws:kms:dsse")) {
                 report(`${b.name}: default encryption must be aws:kms (found ${algorithms.length ? algorithms.join(", ") : "no encryption configuration"}).`, b.urn);
@@ -223,7 +224,8 @@ export const s3TlsOnly: StackValidationPolicy = {
     validateStack: (args, report) => {
         const policies = ofType(args, TYPES.bucketPolicy);
         for (const b of buckets(args)) {
-            const docs = [...policies.filter((p) => refersTo(p, "bucket", b)).map((p) => p.props.policy), b.props.policy].filter((d) => d !== undefined);
+            const own = policies.filter((p) => refersTo(p, "bucket", b)).map((p) => p.props.policy);
+            const docs = own.length > 0 ? own : [b.props.policy].filter((d) => d !== undefined);
             if (!docs.some(deniesInsecureTransport)) report(`${b.name}: no bucket policy denies s3:* when aws:SecureTransport is false.`, b.urn);
         }
     },
@@ -382,9 +384,10 @@ function publicSubnetReason(args: StackValidationArgs, subnet: PolicyResource): 
         .map((a) => ofType(args, TYPES.routeTable).find((t) => refersTo(a, "routeTableId", t)))
         .filter((t): t is PolicyResource => t !== undefined);
     for (const table of tables) {
-        const viaResource = ofType(args, TYPES.route).filter((r) => refersTo(r, "routeTableId", table))
-            .some((r) => igws.some((g) => refersTo(r, "gatewayId", g)) || String(r.props.gatewayId ?? "").startsWith("igw-"));
-        const inline = asArray<any>(table.props.routes).some((r) => String(r.gatewayId ?? "").startsWith("igw-") || igws.some((g) => g.props.id === r.gatewayId));
+        const routes = ofType(args, TYPES.route).filter((r) => refersTo(r, "routeTableId", table));
+        const viaResource = routes.some((r) => igws.some((g) => refersTo(r, "gatewayId", g)) || String(r.props.gatewayId ?? "").startsWith("igw-"));
+        // Inline routes are an output AWS fills in: read only when no Route resource is attached.
+        const inline = routes.length === 0 && asArray<any>(table.props.routes).some((r) => String(r.gatewayId ?? "").startsWith("igw-") || igws.some((g) => g.props.id === r.gatewayId));
         if (viaResource || inline) return `its route table ${table.name} routes to an internet gateway`;
     }
     return undefined;
@@ -537,14 +540,14 @@ export const scheduleTimeZone: ResourceValidationPolicy = {
 // ---------------------------------------------------------------- security groups
 
 interface Opening {
-    readonly from: PolicyResource;
+    readonly from: { readonly name: string; readonly urn: string };
     readonly protocol: string;
     readonly fromPort?: number;
     readonly toPort?: number;
     readonly cidrs: string[];
 }
 
-/** Ingress open to the world, wherever it is declared: rule resources, or inline on a group. */
+/** Ingress open to the world declared by rule resources (inline rules are checked on the group itself). */
 function worldIngress(args: StackValidationArgs): Array<Opening & { group?: PolicyResource }> {
     const groups = ofType(args, TYPES.securityGroup);
     const groupOf = (r: PolicyResource) => groups.find((g) => refersTo(r, "securityGroupId", g));
@@ -557,21 +560,35 @@ function worldIngress(args: StackValidationArgs): Array<Opening & { group?: Poli
         const cidrs = [...asArray<string>(r.props.cidrBlocks), ...asArray<string>(r.props.ipv6CidrBlocks)].filter((c) => WORLD.includes(c));
         if (cidrs.length > 0) found.push({ from: r, group: groupOf(r), protocol: String(r.props.protocol), fromPort: r.props.fromPort, toPort: r.props.toPort, cidrs });
     }
-    for (const g of groups) {
-        for (const i of asArray<any>(g.props.ingress)) {
-            const cidrs = [...asArray<string>(i.cidrBlocks), ...asArray<string>(i.ipv6CidrBlocks)].filter((c) => WORLD.includes(c));
-            if (cidrs.length > 0) found.push({ from: g, group: g, protocol: String(i.protocol), fromPort: i.fromPort, toPort: i.toPort, cidrs });
-        }
-    }
     return found;
 }
 
-const isUiLoadBalancerGroup = (g: PolicyResource | undefined) => (g?.props.tags ?? {})[ALB_ROLE_TAG.key] === ALB_ROLE_TAG.value;
-const isHttpsOnly = (o: Opening) => ["tcp", "6"].includes(o.protocol.toLowerCase()) && Number(o.fromPort) === 443 && Number(o.toPort) === 443;
+const isUiLoadBalancerGroup = (g: { props: Record<string, any> } | undefined) => (g?.props.tags ?? {})[ALB_ROLE_TAG.key] === ALB_ROLE_TAG.value;
+const isHttpsOnly = (o: Pick<Opening, "protocol" | "fromPort" | "toPort">) => ["tcp", "6"].includes(o.protocol.toLowerCase()) && Number(o.fromPort) === 443 && Number(o.toPort) === 443;
+
+/**
+ * Inline ingress on a security group, checked on the group's inputs: its own tags say whether it is
+ * the UI load balancer's. (A stack policy would read the group's `ingress` output, which AWS computes
+ * and which is unknown in preview.)
+ */
+export const noWorldIngressInline: ResourceValidationPolicy = {
+    name: "no-world-ingress-inline",
+    description: "No security group's inline ingress admits 0.0.0.0/0 or ::/0, except 443/tcp on the Airflow UI load balancer's group.",
+    enforcementLevel: "mandatory",
+    validateResource: forType(TYPES.securityGroup, (args, report) => {
+        for (const i of asArray<any>(args.props.ingress)) {
+            const cidrs = [...asArray<string>(i.cidrBlocks), ...asArray<string>(i.ipv6CidrBlocks)].filter((c) => WORLD.includes(c));
+            if (cidrs.length === 0) continue;
+            const opening = { protocol: String(i.protocol), fromPort: i.fromPort, toPort: i.toPort };
+            if (isUiLoadBalancerGroup(args) && isHttpsOnly(opening)) continue;
+            report(`inline ingress admits ${cidrs.join(", ")} on ${opening.protocol} ${opening.fromPort ?? "*"}-${opening.toPort ?? "*"}; only 443/tcp on the UI load balancer's group may.`);
+        }
+    }),
+};
 
 export const noWorldIngress: StackValidationPolicy = {
     name: "no-world-ingress",
-    description: `No security group admits 0.0.0.0/0 or ::/0, except HTTPS (443/tcp) on the Airflow UI load balancer's group (tag ${ALB_ROLE_TAG.key}=${ALB_ROLE_TAG.value}).`,
+    description: `No security group rule resource admits 0.0.0.0/0 or ::/0, except HTTPS (443/tcp) on the Airflow UI load balancer's group (tag ${ALB_ROLE_TAG.key}=${ALB_ROLE_TAG.value}).`,
     enforcementLevel: "mandatory",
     validateStack: (args, report) => {
         for (const o of worldIngress(args)) {
@@ -601,7 +618,11 @@ export const costCeiling: StackValidationPolicy = {
     validateStack: (args, report) => {
         const config = args.getConfig<{ monthlyCeilingUsd?: number; awakeHoursPerDay?: number }>();
         const ceiling = config.monthlyCeilingUsd ?? DEFAULT_MONTHLY_CEILING_USD;
-        const graph: GraphResource[] = args.resources.map((r) => ({ type: r.type, name: r.name, inputs: r.props, state: r.props, id: r.props.id, custom: isCustomType(r.type) }));
+        // In preview some outputs are unknown; the estimate reads what is known (an unknown reads as unset).
+        const graph: GraphResource[] = args.resources.map((r) => {
+            const props = knownOnly(r.props) as Record<string, any>;
+            return { type: r.type, name: r.name, inputs: props, state: props, id: props.id, custom: isCustomType(r.type) };
+        });
         const e = estimate(graph, { awakeHoursPerDay: config.awakeHoursPerDay ?? DEFAULT_AWAKE_HOURS_PER_DAY }, readPriceFile());
         if (e.total > ceiling) {
             const top = [...e.lines].sort((a, b) => b.monthly - a.monthly).slice(0, 3).map((l) => `${l.item} $${l.monthly.toFixed(2)}`).join("; ");
@@ -609,6 +630,23 @@ export const costCeiling: StackValidationPolicy = {
         }
     },
 };
+
+// The policy SDK's markers: props arrive wrapped in a proxy that throws on unknown values, which are
+// these sentinel strings underneath (@pulumi/policy proxy.js; not in its type declarations).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const proxy = require("@pulumi/policy/proxy") as Record<string, string>;
+const UNKNOWN = new Set(["unknownBooleanValue", "unknownNumberValue", "unknownStringValue", "unknownArrayValue", "unknownAssetValue", "unknownArchiveValue", "unknownObjectValue"].map((k) => proxy[k]));
+
+/** A plain copy of props with every unknown (preview) value left out. */
+export function knownOnly(value: unknown): unknown {
+    const raw = value !== null && typeof value === "object" && (value as Record<string, unknown>)[proxy.isSpecialProxy] === true
+        ? (value as Record<string, unknown>)[proxy.getSpecialProxyTarget]
+        : value;
+    if (typeof raw === "string") return UNKNOWN.has(raw) ? undefined : raw;
+    if (Array.isArray(raw)) return raw.map(knownOnly);
+    if (raw !== null && typeof raw === "object") return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, knownOnly(v)]));
+    return raw;
+}
 
 /** Stack validation sees no custom/component flag: components are the types without a "/" module path, and the stack itself. */
 export function isCustomType(type: string): boolean {
@@ -626,7 +664,7 @@ export const resourcePolicies: ResourceValidationPolicy[] = [
     ecrScanOnPush, ecrImmutableTags,
     eksSecretsEncrypted, eksControlPlaneLogs, eksEndpointNotOpen, eksStandardSupport,
     imdsV2Required, kmsRotation, iamNoStarOnStar,
-    lambdaReservedConcurrency, scheduleTimeZone,
+    lambdaReservedConcurrency, scheduleTimeZone, noWorldIngressInline,
 ];
 
 export const stackPolicies: StackValidationPolicy[] = [
