@@ -373,3 +373,22 @@ export function decide(now: Date, obs: Observations, settings: PowerSettings): D
     return decision("sleep", `idle on two consecutive checks (${obs.state.idleSince} and ${iso(now)})${backupTaken ? "" : "; the metastore keeps running until the day's backup exists"}`,
         { stopDatabase: backupTaken, nextState: {} });
 }
+
+/**
+ * For config validation: the metastore's backup window must end before the deadline in every season,
+ * or the database would run (and bill) past the night waiting for its backup. Checks a winter and a
+ * summer night of the settings' zone; returns why not, or undefined.
+ */
+export function backupWindowProblem(settings: PowerSettings): string | undefined {
+    const { start, end } = parseBackupWindow(settings.backupWindow);
+    const length = ((end - start + 1440) % 1440) * MINUTE;
+    for (const date of [{ year: 2027, month: 1, day: 15 }, { year: 2027, month: 7, day: 15 }]) {
+        const wakeAt = wakeInstantOn(date, settings);
+        const windowEnd = requiredBackupWindowStart(wakeAt, settings).getTime() + length;
+        const deadline = wakeAt.getTime() + settings.deadlineHours * HOUR;
+        if (windowEnd > deadline) {
+            return `the backup window ${settings.backupWindow} UTC ends ${Math.round((windowEnd - wakeAt.getTime()) / MINUTE)} minutes after the wake of ${date.year}-${String(date.month).padStart(2, "0")}-${date.day} (${wakeAt.toISOString()}), after the ${settings.deadlineHours} h deadline`;
+        }
+    }
+    return undefined;
+}

@@ -4,7 +4,7 @@
 
 import { strict as assert } from "assert";
 import {
-    cronMinutesBefore, decide, lastWakeAtOrBefore, nextWakeAfter, parseDailyCron, powerSettings, requiredBackupWindowStart,
+    backupWindowProblem, cronMinutesBefore, decide, lastWakeAtOrBefore, nextWakeAfter, parseDailyCron, powerSettings, requiredBackupWindowStart,
     wakeInstantOn, zonedTimeToUtc, type Decision, type IdleSignal, type Observations, type PowerSettings,
 } from "../lib/power";
 
@@ -125,6 +125,17 @@ describe("NightlyScheduler: time maths", () => {
         assert.equal(requiredBackupWindowStart(at("2026-07-15T07:00:00Z"), S).toISOString(), "2026-07-15T08:15:00.000Z");
         assert.equal(requiredBackupWindowStart(at("2026-03-08T08:00:00Z"), S).toISOString(), "2026-03-08T08:15:00.000Z");
         assert.equal(requiredBackupWindowStart(at("2026-11-01T07:00:00Z"), S).toISOString(), "2026-11-01T08:15:00.000Z");
+    });
+});
+
+describe("NightlyScheduler: the backup window fits the night (a config rule)", () => {
+    it("the defaults fit: the window ends 45 min (winter) or 105 min (summer) after the wake, before the 4 h deadline", () => {
+        assert.equal(backupWindowProblem(S), undefined);
+    });
+    it("a window outside the night, or a deadline before the window, is refused", () => {
+        assert.match(String(backupWindowProblem({ ...S, backupWindow: "20:00-20:30" })), /after the 4 h deadline/);
+        assert.match(String(backupWindowProblem({ ...S, deadlineHours: 1 })), /2027-07-15.*after the 1 h deadline/);
+        assert.equal(backupWindowProblem({ ...S, deadlineHours: 2 }), undefined);
     });
 });
 
