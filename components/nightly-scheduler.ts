@@ -166,17 +166,18 @@ export class NightlyScheduler extends pulumi.ComponentResource {
             // A node-group update in progress is waited out within the function's timeout.
             retry: { retryDelayMs: 5_000, maxDelayMs: 60_000, maxWaitMs: withDatabase ? 240_000 : 600_000 },
         });
-        const common = {
+        // A fresh object per function: CallbackFunction appends to codePathOptions' lists.
+        const common = () => ({
             runtime: LAMBDA_RUNTIME,
             memorySize: 256,
             // One at a time per function: two wakes, or two watchers, never race each other.
             reservedConcurrentExecutions: 1,
             codePathOptions: { extraExcludePackages: [...SDK_PACKAGES] },
-        };
+        });
         // The callbacks only call into functions/handlers.ts; Pulumi serialises that module (and what it
         // uses of lib/ and functions/) into __index.js. The SDK is require()d inside those bodies.
         const wakeFn = new aws.lambda.CallbackFunction(`${name}-wake`, {
-            ...common,
+            ...common(),
             name: fnNames.wake,
             description: "NightlyScheduler: start the metastore ahead of the wake, restore the nodes at the wake",
             role: roles.wake,
@@ -186,7 +187,7 @@ export class NightlyScheduler extends pulumi.ComponentResource {
             callback: async (event: unknown) => handlers.wake(event),
         }, { parent: this, dependsOn: [wakePolicy, logGroups.wake] });
         const watchFn = new aws.lambda.CallbackFunction(`${name}-watch`, {
-            ...common,
+            ...common(),
             name: fnNames.watch,
             description: "NightlyScheduler: put the platform to sleep when Airflow is done; keep it asleep",
             role: roles.watch,
