@@ -1,6 +1,7 @@
 // The program: read and validate config, then compose the platform's components.
 // Exported as a function so that the offline harness can evaluate it once per stack.
 
+import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { loadConfig } from "./config";
 import { physicalNames, standardTags } from "./lib/naming";
@@ -10,6 +11,8 @@ import { LogStore } from "./components/log-store";
 import { Registry } from "./components/registry";
 import { AirflowCluster } from "./components/airflow-cluster";
 import { EKS_ADDON_VERSIONS } from "./k8s/versions";
+import { addonConfigurationValues } from "./k8s/coredns";
+import { imageBranchSetting } from "./lib/image-tags";
 
 export = async () => {
     const cfg = loadConfig();
@@ -38,6 +41,9 @@ export = async () => {
         logRetentionDays: cfg.logRetentionDays,
     }, providers);
 
+    // The search domain admits the log shipper's role, which the cluster creates after the domain
+    // (the shipper needs the domain's endpoint): the list is filled in once the cluster exists.
+    const [logWriterRoleArns, resolveLogWriters] = pulumi.deferredOutput<string[]>();
     const logStore = new LogStore(`${names.prefix}-logstore`, {
         vpcId: network.vpcId,
         searchSubnetIds: cfg.logStore.openSearchZones.map((zone) => network.privateSubnetIdByZone[zone]),
@@ -50,6 +56,7 @@ export = async () => {
             volumeGb: cfg.logStore.openSearchVolumeGb,
         },
         createServiceLinkedRole: cfg.logStore.createOpenSearchServiceLinkedRole,
+        logWriterRoleArns,
     }, providers);
 
     const registry = new Registry(`${names.prefix}-registry`, {
@@ -70,10 +77,27 @@ export = async () => {
         protectFromDeletion: cfg.metastore.protectFromDeletion,
         addons: {
             vpcCni: EKS_ADDON_VERSIONS["vpc-cni"],
+            vpcCniConfiguration: addonConfigurationValues()["vpc-cni"],
             kubeProxy: EKS_ADDON_VERSIONS["kube-proxy"],
             coreDns: EKS_ADDON_VERSIONS.coredns,
+            coreDnsConfiguration: addonConfigurationValues().coredns,
+        },
+        environment: cfg.environment,
+        airflow: cfg.airflow,
+        // Tags carry the branch with / and . as - (lib/image-tags.ts): the policy must match that form.
+        imageBranch: imageBranchSetting(cfg.registry.ciBranch),
+        logSearch: { endpoint: logStore.domainEndpoint, domainArn: logStore.domainArn },
+        taskLogs: { bucketName: logStore.bucketName, bucketArn: logStore.bucketArn, keyArn: logStore.keyArn },
+        airflowImageRepository: registry.repositoryUrl,
+        metastore: {
+            address: metastore.address,
+            port: metastore.port,
+            database: metastore.databaseName,
+            masterUsername: metastore.username,
+            masterPassword: metastore.password,
         },
     }, providers);
+    resolveLogWriters(cluster.logShipperRoleArn.apply((arn) => [arn]));
 
     // The cluster's nodes (the cluster security group) reach the metastore and the search domain;
     // the node role pulls the Airflow image. Nothing else is opened.
@@ -81,6 +105,7 @@ export = async () => {
     metastore.allowFrom("cluster-nodes", nodes);
     logStore.allowHttpsFrom("cluster-nodes", nodes);
     registry.allowPull("cluster-nodes", cluster.nodeRoleName);
+    registry.allowTagListing("image-reflector", cluster.imageReflectorRoleName);
 
     return {
         vpcId: network.vpcId,
@@ -105,5 +130,10 @@ export = async () => {
         nodeGroupArn: cluster.nodeGroupArn,
         nodeCount: cluster.nodeCount,
         kubeconfig: cluster.kubeconfig,
+        // Add these to the GitOps repository as deploy keys: the first read-only, the second with write.
+        gitopsDeployKey: cluster.gitopsDeployKey,
+        gitopsWriteDeployKey: cluster.gitopsWriteDeployKey,
+        // `pulumi stack output airflowAdminPassword --show-secrets`; the user is "admin".
+        airflowAdminPassword: cluster.adminPassword,
     };
 };

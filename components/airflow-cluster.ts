@@ -1,17 +1,50 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
-import type { ClusterSettings } from "../lib/config";
+import * as random from "@pulumi/random";
+import * as tls from "@pulumi/tls";
+import { createHash } from "crypto";
+import type { AirflowSettings, ClusterSettings, Environment } from "../lib/config";
 import { kubeconfig } from "../lib/kubeconfig";
 import {
     eksAddonPullPolicy,
     kmsKeyPolicyWithLogs,
+    openSearchWriterPolicy,
     serviceAccountTrustPolicy,
     serviceTrustPolicy,
+    taskLogPolicy,
     type PolicyDocument,
     type ServiceAccountRef,
 } from "../lib/policies";
+import { platformSettings, uiExposure } from "../lib/platform-settings";
+import { AIRFLOW_NAMESPACE, AIRFLOW_RDS_CA, AIRFLOW_SECRETS, AIRFLOW_SERVICE_ACCOUNTS, RDS_CA_PATH } from "../lib/airflow-values";
+import { rdsCaBundle } from "../lib/rds-ca";
+import {
+    fluentBitRelease,
+    fluxRelease,
+    loadBalancerControllerPolicyDocument,
+    loadBalancerControllerRelease,
+    SERVICE_ACCOUNTS,
+    type HelmReleaseSpec,
+} from "../k8s/controllers";
+import { namespace, platformNamespaces, platformSettingsConfigMap } from "../k8s/objects";
+import {
+    FLUX_NAMESPACE,
+    gitRepository,
+    GITOPS_SECRET,
+    GITOPS_SOURCE,
+    GITOPS_WRITE_SECRET,
+    GITOPS_WRITE_SOURCE,
+    rootKustomization,
+    sshAuthData,
+} from "../k8s/flux-sources";
+import { airflowConnectionUri, BOOTSTRAP_NAMESPACE, BOOTSTRAP_SECRET, bootstrapJob } from "../k8s/metastore-bootstrap";
 import { rotatingKey } from "./common";
+
+/** The Airflow API server's port, where the UI's load balancer sends traffic (target type ip). */
+export const API_SERVER_PORT = 8080;
+/** Tag on the UI load balancer's security group: the cost estimate and the policy pack find the ALB by it. */
+export const UI_ALB_ROLE_TAG = { "data-platform:role": "airflow-ui-alb" };
 
 /** Control-plane log types shipped to CloudWatch: who called the API, what it did, who authenticated. */
 export const CONTROL_PLANE_LOGS = ["api", "audit", "authenticator"];
@@ -37,6 +70,24 @@ export interface AirflowClusterArgs extends ClusterSettings {
     readonly logRetentionDays: number;
     /** prod: the cluster cannot be deleted until this is turned off. */
     readonly protectFromDeletion: boolean;
+    readonly environment: Environment;
+    /** The GitOps repository, the UI's certificate and allow-list. */
+    readonly airflow: AirflowSettings;
+    /** The ciBranch: the image tags this stack's image automation follows. */
+    readonly imageBranch: string;
+    /** The log-search domain the log shipper writes to. */
+    readonly logSearch: { readonly endpoint: pulumi.Input<string>; readonly domainArn: pulumi.Input<string> };
+    /** Airflow's remote task logs. */
+    readonly taskLogs: { readonly bucketName: pulumi.Input<string>; readonly bucketArn: pulumi.Input<string>; readonly keyArn: pulumi.Input<string> };
+    readonly airflowImageRepository: pulumi.Input<string>;
+    /** The metastore, and the master credentials with which Airflow's own user is created. */
+    readonly metastore: {
+        readonly address: pulumi.Input<string>;
+        readonly port: number;
+        readonly database: string;
+        readonly masterUsername: string;
+        readonly masterPassword: pulumi.Input<string>;
+    };
     /** Pinned EKS managed add-on versions, and their configuration (JSON, as EKS takes it). */
     readonly addons: {
         readonly vpcCni: string;
@@ -69,6 +120,17 @@ export class AirflowCluster extends pulumi.ComponentResource {
     /** For `aws eks update-kubeconfig`-equivalent access; contains no secret. */
     public readonly kubeconfig: pulumi.Output<string>;
     public readonly kubeProvider: k8s.Provider;
+    /** The log shipper's role: the search domain admits it (LogStore's logWriterRoleArns). */
+    public readonly logShipperRoleArn: pulumi.Output<string>;
+    /** Flux's image reflector: the Registry lets it list the Airflow image's tags. */
+    public readonly imageReflectorRoleName: pulumi.Output<string>;
+    /** Public halves of the GitOps deploy keys: add them to the GitOps repository (read-only / write). */
+    public readonly gitopsDeployKey: pulumi.Output<string>;
+    public readonly gitopsWriteDeployKey: pulumi.Output<string>;
+    /** The UI's generated admin login. Secret. */
+    public readonly adminPassword: pulumi.Output<string>;
+    /** Whether the UI gets a load balancer, and why. */
+    public readonly uiExposure: { readonly value: boolean; readonly reason: string };
     private readonly name: string;
 
     constructor(name: string, args: AirflowClusterArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -152,6 +214,8 @@ export class AirflowCluster extends pulumi.ComponentResource {
         });
 
         const nodes = this.nodeGroup(name, args, cluster);
+        this.oidcProviderArn = oidc.arn;
+        this.oidcIssuer = issuerUrl.apply((url) => url.replace(/^https:\/\//, ""));
 
         this.clusterName = cluster.name;
         this.clusterArn = cluster.arn;
@@ -160,12 +224,19 @@ export class AirflowCluster extends pulumi.ComponentResource {
         this.nodeCount = args.nodeCount;
         this.nodeSecurityGroupId = clusterSecurityGroupId;
         this.nodeRoleName = nodes.role.name;
-        this.oidcProviderArn = oidc.arn;
-        this.oidcIssuer = issuerUrl.apply((url) => url.replace(/^https:\/\//, ""));
         this.kubeconfig = pulumi.all([cluster.name, cluster.endpoint, cluster.certificateAuthority]).apply(([clusterName, endpoint, ca]) =>
             JSON.stringify(kubeconfig({ clusterName, endpoint, certificateAuthorityData: ca.data!, region: args.region })));
         // Every Kubernetes object goes through this provider; it is usable once an admin is mapped.
         this.kubeProvider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig, enableServerSideApply: true }, { parent: this, dependsOn: admins });
+
+        const controllers = this.controllers(args, cluster, nodes.group);
+        this.logShipperRoleArn = controllers.logShipperRoleArn;
+        this.imageReflectorRoleName = controllers.imageReflectorRoleName;
+        const delivery = this.airflowDelivery(name, args, controllers.flux);
+        this.gitopsDeployKey = delivery.deployKey;
+        this.gitopsWriteDeployKey = delivery.writeDeployKey;
+        this.adminPassword = delivery.adminPassword;
+        this.uiExposure = delivery.uiExposure;
 
         this.registerOutputs({
             clusterName: this.clusterName,
@@ -176,7 +247,221 @@ export class AirflowCluster extends pulumi.ComponentResource {
             nodeSecurityGroupId: this.nodeSecurityGroupId,
             oidcProviderArn: this.oidcProviderArn,
             oidcIssuer: this.oidcIssuer,
+            logShipperRoleArn: this.logShipperRoleArn,
+            gitopsDeployKey: this.gitopsDeployKey,
+            gitopsWriteDeployKey: this.gitopsWriteDeployKey,
         });
+    }
+
+    /** Kubernetes objects and Helm releases, all through the cluster's provider. */
+    private get k8sOptions() {
+        return { parent: this, provider: this.kubeProvider };
+    }
+
+    private namespace(part: string, manifest: ReturnType<typeof namespace>): k8s.core.v1.Namespace {
+        return new k8s.core.v1.Namespace(`${this.name}-ns-${part}`, { metadata: manifest.metadata }, this.k8sOptions);
+    }
+
+    /**
+     * A pinned chart. skipAwait: a `pulumi up` while the nodes sleep must not wait for pods that cannot
+     * be scheduled; the controllers start at the next wake. The release name is fixed (no suffix).
+     */
+    private helmRelease(part: string, spec: pulumi.Output<HelmReleaseSpec>, dependsOn: pulumi.Resource[]): k8s.helm.v3.Release {
+        return new k8s.helm.v3.Release(`${this.name}-${part}`, {
+            name: spec.name,
+            namespace: spec.namespace,
+            chart: spec.chart,
+            version: spec.version,
+            repositoryOpts: { repo: spec.repository },
+            values: spec.values,
+            skipAwait: true,
+            maxHistory: 5,
+        }, { ...this.k8sOptions, dependsOn });
+    }
+
+    /**
+     * The platform controllers: the AWS Load Balancer Controller, Fluent Bit and Flux, each calling AWS
+     * through its own IRSA role; no application permission on the node role.
+     */
+    private controllers(args: AirflowClusterArgs, cluster: aws.eks.Cluster, nodes: aws.eks.NodeGroup) {
+        const namespaces = platformNamespaces();
+        const logging = this.namespace("logging", namespaces.logging);
+        const fluxSystem = this.namespace("flux-system", namespaces.fluxSystem);
+
+        const lbcRole = this.serviceAccountRole("load-balancer-controller", SERVICE_ACCOUNTS.loadBalancerController,
+            // The upstream policy of the pinned controller, unchanged (k8s/iam/README.md).
+            JSON.parse(loadBalancerControllerPolicyDocument()) as PolicyDocument, "AWS Load Balancer Controller: ALBs for Ingresses of class alb");
+        this.helmRelease("load-balancer-controller",
+            pulumi.all([cluster.name, args.vpcId, lbcRole.arn]).apply(([clusterName, vpcId, roleArn]) =>
+                loadBalancerControllerRelease({ clusterName, region: args.region, vpcId, roleArn })),
+            [nodes]);
+
+        const shipperRole = this.serviceAccountRole("log-shipper", SERVICE_ACCOUNTS.fluentBit,
+            pulumi.output(args.logSearch.domainArn).apply(openSearchWriterPolicy), "Fluent Bit: writes container logs to the log-search domain");
+        this.helmRelease("fluent-bit",
+            pulumi.all([args.logSearch.endpoint, shipperRole.arn]).apply(([opensearchHost, roleArn]) =>
+                fluentBitRelease({ opensearchHost, region: args.region, roleArn })),
+            [logging]);
+
+        // Its policy (tag listing on the Airflow repository only) is granted by the Registry.
+        const reflectorRole = this.serviceAccountRole("image-reflector", SERVICE_ACCOUNTS.imageReflector, undefined,
+            "Flux image reflector: lists the Airflow image's tags in ECR");
+        // The chart's pre-install check runs as a Job: it needs a node.
+        const flux = this.helmRelease("flux", reflectorRole.arn.apply((imageReflectorRoleArn) => fluxRelease({ imageReflectorRoleArn })), [fluxSystem, nodes]);
+        return { logShipperRoleArn: shipperRole.arn, imageReflectorRoleName: reflectorRole.name, flux };
+    }
+
+    /**
+     * What Pulumi owns of Airflow's delivery: the airflow namespace with its secrets and role, the
+     * platform settings, the UI's security group, Airflow's database user, and the Flux sources and
+     * root Kustomization that apply the stack's folder of the GitOps repository. Everything else
+     * (the Airflow HelmRelease, image automation, the user's own workloads) lives in Git.
+     */
+    private airflowDelivery(name: string, args: AirflowClusterArgs, flux: k8s.helm.v3.Release) {
+        const parent = { parent: this };
+        const k8sOpts = this.k8sOptions;
+        const airflowNs = this.namespace("airflow", platformNamespaces().airflow);
+        const bootstrapNs = this.namespace("metastore-bootstrap", namespace(BOOTSTRAP_NAMESPACE, "restricted"));
+
+        // Airflow's role: its task logs in S3 (and the bucket's key), for its five service accounts.
+        const airflowRole = this.serviceAccountRole("airflow", Object.values(AIRFLOW_SERVICE_ACCOUNTS).map((sa) => ({ namespace: AIRFLOW_NAMESPACE, name: sa })),
+            pulumi.all([args.taskLogs.bucketArn, args.taskLogs.keyArn]).apply(([bucketArn, keyArn]) => taskLogPolicy(bucketArn, keyArn, args.region)),
+            "Airflow: reads and writes its task logs in S3");
+
+        // Generated once, kept in state (encrypted), stable across updates.
+        const fernet = new random.RandomId(`${name}-fernet-key`, { byteLength: 32 }, parent);
+        const apiSecretKey = new random.RandomPassword(`${name}-api-secret-key`, { length: 48, special: false }, parent);
+        const jwtSecret = new random.RandomPassword(`${name}-jwt-secret`, { length: 48, special: false }, parent);
+        const adminPassword = new random.RandomPassword(`${name}-admin-password`, { length: 24, special: false }, parent);
+        const dbPassword = new random.RandomPassword(`${name}-airflow-db-password`, { length: 32, special: false }, parent);
+        const secret = (part: string, ns: k8s.core.v1.Namespace, secretName: string, stringData: Record<string, pulumi.Input<string>>) =>
+            new k8s.core.v1.Secret(`${name}-secret-${part}`, {
+                metadata: { name: secretName, namespace: ns.metadata.name },
+                type: "Opaque",
+                stringData: pulumi.secret(stringData),
+            }, k8sOpts);
+
+        const caBundle = rdsCaBundle();
+        for (const [part, ns] of [["airflow", airflowNs], ["bootstrap", bootstrapNs]] as const) {
+            new k8s.core.v1.ConfigMap(`${name}-rds-ca-${part}`, {
+                metadata: { name: AIRFLOW_RDS_CA.configMap, namespace: ns.metadata.name },
+                data: { [AIRFLOW_RDS_CA.key]: caBundle },
+            }, k8sOpts);
+        }
+        const db = args.metastore;
+        secret("metadata", airflowNs, AIRFLOW_SECRETS.metadata.name, {
+            [AIRFLOW_SECRETS.metadata.key]: pulumi.all([dbPassword.result, db.address]).apply(([password, host]) =>
+                airflowConnectionUri({ password, host, port: db.port, database: db.database, caPath: RDS_CA_PATH })),
+        });
+        // Fernet keys are 32 bytes in URL-safe base64 with padding (cryptography's Fernet).
+        secret("fernet-key", airflowNs, AIRFLOW_SECRETS.fernetKey.name, {
+            [AIRFLOW_SECRETS.fernetKey.key]: fernet.b64Std.apply((b64) => b64.replace(/\+/g, "-").replace(/\//g, "_")),
+        });
+        secret("api-secret-key", airflowNs, AIRFLOW_SECRETS.apiSecretKey.name, { [AIRFLOW_SECRETS.apiSecretKey.key]: apiSecretKey.result });
+        secret("jwt-secret", airflowNs, AIRFLOW_SECRETS.jwtSecret.name, { [AIRFLOW_SECRETS.jwtSecret.key]: jwtSecret.result });
+        secret("admin", airflowNs, AIRFLOW_SECRETS.admin.name, {
+            [AIRFLOW_SECRETS.admin.usernameKey]: "admin",
+            [AIRFLOW_SECRETS.admin.passwordKey]: adminPassword.result,
+        });
+
+        // Airflow's own database user, created by a Job on the cluster (k8s/metastore-bootstrap.ts).
+        const credentials = secret("metastore-credentials", bootstrapNs, BOOTSTRAP_SECRET, {
+            "master-password": db.masterPassword,
+            "airflow-password": dbPassword.result,
+        });
+        new k8s.batch.v1.Job(`${name}-airflow-db-user`, pulumi.all([db.address, pulumi.secret(dbPassword.result)]).apply(([host, password]) => bootstrapJob({
+            host,
+            port: db.port,
+            database: db.database,
+            masterUser: db.masterUsername,
+            caConfigMap: AIRFLOW_RDS_CA.configMap,
+            caKey: AIRFLOW_RDS_CA.key,
+            // A new password means a new Job (a Job's template cannot change).
+            revision: createHash("sha256").update(`${host}:${password}`).digest("hex").slice(0, 8),
+        })) as unknown as k8s.batch.v1.JobArgs, { ...k8sOpts, dependsOn: [credentials] });
+
+        // The UI's load balancer: its security group is the allow-list (the controller attaches it).
+        const exposure = uiExposure({ uiCertificateArn: args.airflow.uiCertificateArn, uiAllowedCidrs: args.airflow.uiAllowedCidrs });
+        const uiSecurityGroupId = exposure.value ? this.uiSecurityGroup(name, args).id : pulumi.output("");
+
+        // Flux: the sources it reads (and image automation writes) with generated deploy keys, the
+        // settings it substitutes, and the root Kustomization of this stack's folder.
+        const readKey = new tls.PrivateKey(`${name}-gitops-deploy-key`, { algorithm: "ED25519" }, parent);
+        const writeKey = new tls.PrivateKey(`${name}-gitops-write-key`, { algorithm: "ED25519" }, parent);
+        const fluxSecret = (part: string, secretName: string, key: tls.PrivateKey) =>
+            new k8s.core.v1.Secret(`${name}-secret-${part}`, {
+                metadata: { name: secretName, namespace: FLUX_NAMESPACE },
+                type: "Opaque",
+                stringData: pulumi.secret(pulumi.all([key.privateKeyOpenssh, key.publicKeyOpenssh]).apply(([privateKeyOpenssh, publicKeyOpenssh]) =>
+                    sshAuthData({ privateKeyOpenssh, publicKeyOpenssh }, args.airflow.gitopsKnownHosts))),
+            }, { ...k8sOpts, dependsOn: [flux] });
+        const source = { url: args.airflow.gitopsRepositoryUrl, branch: args.airflow.gitopsBranch };
+        const sources = [
+            fluxSecret("gitops-auth", GITOPS_SECRET, readKey),
+            fluxSecret("gitops-write-auth", GITOPS_WRITE_SECRET, writeKey),
+        ];
+        const settings = new k8s.core.v1.ConfigMap(`${name}-platform-settings`,
+            pulumi.all([this.clusterName, args.airflowImageRepository, airflowRole.arn, args.taskLogs.bucketName, uiSecurityGroupId])
+                .apply(([clusterName, airflowImageRepository, airflowRoleArn, taskLogBucket, uiSecurityGroup]) => platformSettingsConfigMap(platformSettings({
+                    environment: args.environment,
+                    region: args.region,
+                    clusterName,
+                    airflowImageRepository,
+                    airflowRoleArn,
+                    taskLogBucket,
+                    imageBranch: args.imageBranch,
+                    uiCertificateArn: args.airflow.uiCertificateArn,
+                    uiAllowedCidrs: args.airflow.uiAllowedCidrs,
+                    uiSecurityGroupId: uiSecurityGroup,
+                }))) as unknown as k8s.core.v1.ConfigMapArgs,
+            { ...k8sOpts, dependsOn: [flux] });
+        const flux_ = (part: string, object: ReturnType<typeof gitRepository> | ReturnType<typeof rootKustomization>, dependsOn: pulumi.Resource[]) =>
+            new k8s.apiextensions.CustomResource(`${name}-${part}`, object, { ...k8sOpts, dependsOn: [flux, ...dependsOn] });
+        const read = flux_("gitops-source", gitRepository(GITOPS_SOURCE, source, GITOPS_SECRET), [sources[0]]);
+        flux_("gitops-write-source", gitRepository(GITOPS_WRITE_SOURCE, source, GITOPS_WRITE_SECRET), [sources[1]]);
+        // Applied last: everything the stack's folder refers to exists by then.
+        flux_("gitops-root", rootKustomization(args.airflow.gitopsPath), [read, settings, airflowNs]);
+
+        return {
+            deployKey: readKey.publicKeyOpenssh,
+            writeDeployKey: writeKey.publicKeyOpenssh,
+            adminPassword: pulumi.secret(adminPassword.result),
+            uiExposure: exposure,
+        };
+    }
+
+    /**
+     * The UI load balancer's security group: HTTPS, and HTTP only to be redirected, from the allowed
+     * CIDRs; out only to the API server's pods. The controller attaches it instead of making its own.
+     */
+    private uiSecurityGroup(name: string, args: AirflowClusterArgs): aws.ec2.SecurityGroup {
+        const parent = { parent: this };
+        const sg = new aws.ec2.SecurityGroup(`${name}-ui-alb-sg`, {
+            vpcId: args.vpcId,
+            description: "Airflow UI load balancer: HTTPS (and HTTP to redirect) from the allow-list",
+            tags: { Name: `${name}-ui-alb`, ...UI_ALB_ROLE_TAG },
+        }, parent);
+        args.airflow.uiAllowedCidrs.forEach((cidr, i) => {
+            for (const [protocol, port] of [["https", 443], ["http", 80]] as const) {
+                new aws.vpc.SecurityGroupIngressRule(`${name}-ui-alb-${protocol}-${i}`, {
+                    securityGroupId: sg.id,
+                    description: port === 443 ? `Airflow UI over HTTPS from ${cidr}` : `HTTP from ${cidr}, answered with a redirect to HTTPS`,
+                    ipProtocol: "tcp",
+                    fromPort: port,
+                    toPort: port,
+                    cidrIpv4: cidr,
+                }, parent);
+            }
+        });
+        new aws.vpc.SecurityGroupEgressRule(`${name}-ui-alb-to-api-server`, {
+            securityGroupId: sg.id,
+            description: "To the Airflow API server's pods (target type ip)",
+            ipProtocol: "tcp",
+            fromPort: API_SERVER_PORT,
+            toPort: API_SERVER_PORT,
+            cidrIpv4: args.vpcCidr,
+        }, parent);
+        return sg;
     }
 
     /**
@@ -256,16 +541,21 @@ export class AirflowCluster extends pulumi.ComponentResource {
         return { role, group };
     }
 
-    /** An IAM role that one Kubernetes service account (and nothing else) may assume, with its policy. */
-    serviceAccountRole(part: string, account: ServiceAccountRef, policy: pulumi.Input<PolicyDocument>, description: string): aws.iam.Role {
+    /**
+     * An IAM role that exactly these Kubernetes service accounts (and nothing else) may assume, with
+     * its policy; without one here, its permissions are granted elsewhere (a grant method).
+     */
+    private serviceAccountRole(part: string, accounts: ServiceAccountRef | readonly ServiceAccountRef[], policy: pulumi.Input<PolicyDocument> | undefined, description: string): aws.iam.Role {
         const role = new aws.iam.Role(`${this.name}-${part}-role`, {
             description,
-            assumeRolePolicy: pulumi.all([this.oidcProviderArn, this.oidcIssuer]).apply(([arn, issuer]) => JSON.stringify(serviceAccountTrustPolicy(arn, issuer, account))),
+            assumeRolePolicy: pulumi.all([this.oidcProviderArn, this.oidcIssuer]).apply(([arn, issuer]) => JSON.stringify(serviceAccountTrustPolicy(arn, issuer, accounts))),
         }, { parent: this });
-        new aws.iam.RolePolicy(`${this.name}-${part}-policy`, {
-            role: role.name,
-            policy: pulumi.output(policy).apply((p) => JSON.stringify(p)),
-        }, { parent: this });
+        if (policy !== undefined) {
+            new aws.iam.RolePolicy(`${this.name}-${part}-policy`, {
+                role: role.name,
+                policy: pulumi.output(policy).apply((p) => JSON.stringify(p)),
+            }, { parent: this });
+        }
         return role;
     }
 }

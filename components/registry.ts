@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import { ecrLifecyclePolicy, ecrPullPolicy, ecrPushPolicy, GITHUB_OIDC_HOST, githubActionsTrustPolicy, githubOidcProviderArn } from "../lib/policies";
+import { ecrLifecyclePolicy, ecrPullPolicy, ecrPushPolicy, ecrTagListingPolicy, GITHUB_OIDC_HOST, githubActionsTrustPolicy, githubOidcProviderArn } from "../lib/policies";
 
 export interface RegistryArgs {
     readonly repositoryName: string;
@@ -76,11 +76,19 @@ export class Registry extends pulumi.ComponentResource {
         this.registerOutputs({ repositoryUrl: this.repositoryUrl, repositoryArn: this.repositoryArn, ciRoleArn: this.ciRoleArn });
     }
 
-    /** Lets one IAM role (the nodes', or the image reflector's) pull from this repository only. */
+    /** Lets one IAM role (the nodes') pull from this repository only. */
     allowPull(client: string, roleName: pulumi.Input<string>): aws.iam.RolePolicy {
         return new aws.iam.RolePolicy(`${this.name}-pull-${client}`, {
             role: roleName,
             policy: this.repositoryArn.apply((arn) => JSON.stringify(ecrPullPolicy(arn))),
+        }, { parent: this });
+    }
+
+    /** Lets one IAM role (Flux's image reflector) list and read this repository's tags, and nothing else. */
+    allowTagListing(client: string, roleName: pulumi.Input<string>): aws.iam.RolePolicy {
+        return new aws.iam.RolePolicy(`${this.name}-tags-${client}`, {
+            role: roleName,
+            policy: this.repositoryArn.apply((arn) => JSON.stringify(ecrTagListingPolicy(arn))),
         }, { parent: this });
     }
 }

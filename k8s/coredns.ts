@@ -61,8 +61,11 @@ export function coreDnsConfiguration(): CoreDnsConfiguration {
  * contiguous /28 blocks in the subnets. Written explicitly so the decision is visible on the add-on
  * and cannot drift with an add-on default.
  */
-export function vpcCniConfiguration(): { readonly env: Readonly<Record<string, string>> } {
-    return { env: { ENABLE_PREFIX_DELEGATION: "false" } };
+export function vpcCniConfiguration(): { readonly env: Readonly<Record<string, string>>; readonly enableNetworkPolicy: "true" } {
+    // enableNetworkPolicy: the VPC CNI's network policy agent enforces Kubernetes NetworkPolicies
+    // (EKS User Guide, "Limit pod traffic with Kubernetes policies"); without it the policies of the
+    // GitOps tree (gitops/apps/airflow) would be accepted and do nothing.
+    return { env: { ENABLE_PREFIX_DELEGATION: "false" }, enableNetworkPolicy: "true" };
 }
 
 /** JSON for `aws.eks.Addon.configurationValues`, per add-on (kube-proxy needs none). */

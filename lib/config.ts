@@ -5,6 +5,7 @@
 // Every problem is collected before failing, so one run tells the user everything that is wrong.
 
 import { formatCidr, parseCidr, isRfc1918 } from "./cidr";
+import { airflowSizesFor, checkBudget } from "./capacity";
 import { DEFAULT_KUBERNETES_VERSION, EKS_VERSIONS, standardSupportProblem } from "./eks-versions";
 import { familiesOf, lookupInstanceType, OPENSEARCH_INSTANCE_TYPES, RDS_INSTANCE_CLASSES } from "./instance-types";
 
@@ -41,6 +42,16 @@ export interface PlatformConfig {
         readonly nodeInstanceType: string;
         readonly nodeCount: number;
         readonly nodeDiskGb: number;
+    };
+    readonly airflow: {
+        readonly gitopsRepositoryUrl: string;
+        readonly gitopsBranch: string;
+        /** The stack's folder in the GitOps repository, e.g. ./clusters/prod. */
+        readonly gitopsPath: string;
+        readonly gitopsKnownHosts: string;
+        /** ACM certificate of the UI; unset: no load balancer (kubectl port-forward). */
+        readonly uiCertificateArn?: string;
+        readonly uiAllowedCidrs: readonly string[];
     };
     readonly metastore: {
         readonly instanceClass: string;
@@ -121,6 +132,11 @@ const REGION_RE = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
 // Regions of the other partitions (aws-cn, aws-us-gov, aws-iso*): their ARNs do not start with
 // "arn:aws:", which the policy documents and managed-policy ARNs here are written with.
 const OTHER_PARTITION_RE = /^(cn-|us-gov-|us-iso|eu-iso)/;
+// ssh://git@host[:port]/path.git, or https://host/path(.git): what a Flux GitRepository takes.
+const GIT_URL_RE = /^(ssh:\/\/[A-Za-z0-9._-]+@[A-Za-z0-9.-]+(:\d+)?|https:\/\/[A-Za-z0-9.-]+(:\d+)?)\/[A-Za-z0-9._\/-]+$/;
+const ACM_ARN_RE = /^arn:aws:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36}$/;
+/** GitHub's published SSH host key (docs.github.com, "GitHub's SSH key fingerprints"). */
+export const GITHUB_KNOWN_HOSTS = "github.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl";
 const IAM_PRINCIPAL_ARN_RE = /^arn:aws:iam::\d{12}:(role|user)\/[\w+=,.@/-]{1,512}$/;
 const GITHUB_REPO_RE = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/;
 // A branch name that is safe inside the OIDC subject "repo:owner/name:ref:refs/heads/<branch>":
@@ -248,6 +264,58 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
         default: 20,
         allowed: "an integer from 20 to 500",
         check: intRange(20, 500),
+    },
+    {
+        name: "gitopsRepositoryUrl",
+        type: "string",
+        group: "AirflowCluster",
+        description: "The GitOps repository Flux applies (made from gitops/). SSH: Flux reads it with a deploy key the stack generates (output gitopsDeployKey).",
+        allowed: "ssh://git@<host>/<owner>/<repo>.git (or https://<host>/<path> for a public repository)",
+        check: matches(GIT_URL_RE, "must be an ssh://user@host/path or https://host/path Git URL"),
+    },
+    {
+        name: "gitopsBranch",
+        type: "string",
+        group: "AirflowCluster",
+        description: "The GitOps repository's branch Flux follows and image automation pushes to.",
+        default: "main",
+        allowed: "a git branch name (letters, digits, . _ - /; no \"..\", no leading or trailing /)",
+        check: matches(BRANCH_RE, "must be a plain git branch name: letters, digits, . _ - /; no \"..\", no leading or trailing /"),
+    },
+    {
+        name: "gitopsPath",
+        type: "string",
+        group: "AirflowCluster",
+        description: "The stack's folder in the GitOps repository. Unset: ./clusters/<environment> (where image automation writes this stack's image tag).",
+        optional: true,
+        allowed: "a relative path starting with ./ (letters, digits, . _ - /)",
+        check: matches(/^\.\/(?!.*\.\.)[A-Za-z0-9._\/-]+$/, "must be a relative path starting with ./ and without \"..\""),
+    },
+    {
+        name: "gitopsKnownHosts",
+        type: "string",
+        group: "AirflowCluster",
+        description: "SSH host key(s) of the GitOps repository's host, in known_hosts format. The default is GitHub's published ed25519 key.",
+        default: GITHUB_KNOWN_HOSTS,
+        allowed: "one or more known_hosts lines (host keytype base64)",
+        check: matches(/^([^\s]+ (ssh-ed25519|ecdsa-sha2-nistp256|ssh-rsa) [A-Za-z0-9+/=]+\n?)+$/, "must be known_hosts lines: <host> <key type> <base64 key>"),
+    },
+    {
+        name: "uiCertificateArn",
+        type: "string",
+        group: "AirflowCluster",
+        description: "ACM certificate for the Airflow UI's HTTPS load balancer. Unset: no load balancer at all; the UI is reached with kubectl port-forward. Required in prod.",
+        optional: true,
+        allowed: "arn:aws:acm:<region>:<account>:certificate/<id>; required in prod",
+        check: matches(ACM_ARN_RE, "must be an ACM certificate ARN: arn:aws:acm:<region>:<account>:certificate/<id>"),
+    },
+    {
+        name: "uiAllowedCidrs",
+        type: "array",
+        group: "AirflowCluster",
+        description: "Who may reach the UI's load balancer (HTTPS, and HTTP only to be redirected).",
+        default: [],
+        allowed: "a list of IPv4 CIDR blocks, none /0 (the HTTP redirect port would be open to the world); at least one where uiCertificateArn is set",
     },
     {
         name: "dbInstanceClass",
@@ -495,17 +563,22 @@ export function parseConfig(raw: RawConfig, context: { project: string; stack: s
         else if (prod ? zones.length !== 3 : zones.length < 2 || zones.length > 3) problem("availabilityZones", `${zones.length} given; ${wanted}`);
     }
 
+    // CIDR lists: network addresses only, written as AWS echoes them back (so no diff on every update).
+    const cidrProblem = (cidrs: readonly string[]) => {
+        const bad = cidrs.filter((c) => {
+            const parsed = parseCidr(c);
+            return typeof parsed === "string" || formatCidr(parsed) !== c;
+        });
+        return bad.length === 0 ? undefined : `${bad.join(", ")} ${bad.length === 1 ? "is not a CIDR block" : "are not CIDR blocks"} (network address and prefix, e.g. 203.0.113.0/24)`;
+    };
     const kubernetesVersion = str("kubernetesVersion");
     const unsupported = kubernetesVersion === undefined ? undefined : standardSupportProblem(kubernetesVersion, context.today ?? new Date());
     if (unsupported !== undefined) problem("kubernetesVersion", unsupported);
 
     const apiCidrs = list("apiAllowedCidrs");
     if (apiCidrs !== undefined) {
-        const bad = apiCidrs.filter((c) => {
-            const parsed = parseCidr(c);
-            return typeof parsed === "string" || formatCidr(parsed) !== c;
-        });
-        if (bad.length > 0) problem("apiAllowedCidrs", `${bad.join(", ")} ${bad.length === 1 ? "is not a CIDR block" : "are not CIDR blocks"} (network address and prefix, e.g. 203.0.113.0/24)`);
+        const bad = cidrProblem(apiCidrs);
+        if (bad !== undefined) problem("apiAllowedCidrs", bad);
         else if (prod && apiCidrs.some((c) => c.endsWith("/0"))) problem("apiAllowedCidrs", "0.0.0.0/0 opens the API endpoint to the internet: not in prod; name your networks, or leave the list empty");
     }
     const admins = list("clusterAdminArns");
@@ -514,6 +587,29 @@ export function parseConfig(raw: RawConfig, context: { project: string; stack: s
         if (admins.length === 0) problem("clusterAdminArns", "at least one admin is needed: the identity that runs `pulumi up` reaches the cluster through it");
         else if (bad.length > 0) problem("clusterAdminArns", `${bad.join(", ")} ${bad.length === 1 ? "is not an IAM role or user ARN" : "are not IAM role or user ARNs"} (arn:aws:iam::<account>:role/<name> or :user/<name>)`);
         else if (new Set(admins).size !== admins.length) problem("clusterAdminArns", "each ARN may appear once: one access entry per principal");
+    }
+
+    const uiCertificate = str("uiCertificateArn");
+    const uiCidrs = list("uiAllowedCidrs");
+    if (uiCidrs !== undefined && cidrProblem(uiCidrs) !== undefined) problem("uiAllowedCidrs", cidrProblem(uiCidrs)!);
+    else if (uiCidrs !== undefined && uiCidrs.some((c) => c.endsWith("/0"))) {
+        problem("uiAllowedCidrs", "a /0 block opens the load balancer (and its HTTP redirect port) to the whole internet: list the networks that use the UI");
+    }
+    else if (uiCertificate !== undefined && uiCidrs !== undefined && uiCidrs.length === 0) problem("uiAllowedCidrs", "the UI's load balancer needs at least one allowed CIDR (never open by omission)");
+    if (prod && uiCertificate === undefined && raw[qualifiedKey("uiCertificateArn")] === undefined) {
+        problem("uiCertificateArn", "required in prod: the design serves the UI over HTTPS behind a load balancer");
+    }
+    if (uiCertificate !== undefined && region !== undefined && uiCertificate.split(":")[3] !== region) {
+        problem("uiCertificateArn", `the certificate must be in the load balancer's region, ${region}`);
+    }
+
+    // Everything issue 6 and 7 run (system pods, controllers, Flux, Fluent Bit, Airflow and a nightly
+    // run's task pods) must fit on the nodes, by pods per node and by memory and CPU requests.
+    const nodeType = str("nodeInstanceType");
+    const nodeCount = int("nodeCount");
+    if (nodeType !== undefined && nodeCount !== undefined && environment !== undefined) {
+        const budget = checkBudget(nodeType, nodeCount, { airflow: airflowSizesFor(environment) });
+        if (!budget.fits) problem("nodeInstanceType", `${nodeCount} × ${nodeType} cannot hold the platform's pods: ${budget.reasons.join("; ")} (lib/capacity.ts; README, "Pod and memory budget")`);
     }
 
     const multiAz = bool("dbMultiAz");
@@ -575,6 +671,14 @@ export function parseConfig(raw: RawConfig, context: { project: string; stack: s
             nodeCount: int("nodeCount")!,
             nodeDiskGb: int("nodeDiskGb")!,
         },
+        airflow: {
+            gitopsRepositoryUrl: str("gitopsRepositoryUrl")!,
+            gitopsBranch: str("gitopsBranch")!,
+            gitopsPath: str("gitopsPath") ?? `./clusters/${environment}`,
+            gitopsKnownHosts: str("gitopsKnownHosts")!,
+            uiCertificateArn: uiCertificate,
+            uiAllowedCidrs: uiCidrs!,
+        },
         metastore: {
             instanceClass: str("dbInstanceClass")!,
             multiAz: multiAz!,
@@ -609,3 +713,6 @@ export type ClusterSettings = PlatformConfig["cluster"];
 
 /** The Metastore's settings, as the component takes them. */
 export type MetastoreSettings = PlatformConfig["metastore"];
+
+/** Airflow's delivery (GitOps repository) and UI settings. */
+export type AirflowSettings = PlatformConfig["airflow"];

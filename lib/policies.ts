@@ -79,6 +79,14 @@ export function ecrPullPolicy(repositoryArn: string): PolicyDocument {
 }
 
 /**
+ * List and read the tags of one repository: what an image scanner (Flux's image reflector) needs to
+ * pick the newest build. ListImages serves the registry API's tags/list; DescribeImages their dates.
+ */
+export function ecrTagListingPolicy(repositoryArn: string): PolicyDocument {
+    return doc(ECR_LOGIN, { Sid: "ListAirflowImageTags", Effect: "Allow", Action: [...ECR_PULL, "ecr:ListImages", "ecr:DescribeImages"], Resource: repositoryArn });
+}
+
+/**
  * Untagged images (left behind when a tag moves or a build fails) go after a few days; of the rest,
  * the newest N stay. ECR wants the "any" rule last, with the highest priority number.
  */
@@ -154,7 +162,10 @@ export interface ServiceAccountRef {
  * exact namespace, and the STS audience (EKS User Guide, "Configure a role to trust a service account").
  * @param issuer the issuer without "https://", e.g. oidc.eks.us-east-1.amazonaws.com/id/ABC
  */
-export function serviceAccountTrustPolicy(providerArn: string, issuer: string, account: ServiceAccountRef): PolicyDocument {
+export function serviceAccountTrustPolicy(providerArn: string, issuer: string, accounts: ServiceAccountRef | readonly ServiceAccountRef[]): PolicyDocument {
+    // Several service accounts of one workload (Airflow's components) may share a role; each is named
+    // exactly, never by a wildcard.
+    const subjects = [accounts].flat().map((a) => `system:serviceaccount:${a.namespace}:${a.name}`);
     return doc({
         Sid: "OneServiceAccount",
         Effect: "Allow",
@@ -163,7 +174,7 @@ export function serviceAccountTrustPolicy(providerArn: string, issuer: string, a
         Condition: {
             StringEquals: {
                 [`${issuer}:aud`]: "sts.amazonaws.com",
-                [`${issuer}:sub`]: `system:serviceaccount:${account.namespace}:${account.name}`,
+                [`${issuer}:sub`]: subjects.length === 1 ? subjects[0] : subjects,
             },
         },
     });

@@ -152,6 +152,15 @@ const COMPUTED: Record<string, Computed> = {
     "aws:sns/topicSubscription:TopicSubscription": (n, _id, i) => ({ arn: `${i.topic}:${hash(n, 36)}` }),
     "aws:ssm/parameter:Parameter": (n, _id, i) => ({ name: autoName(n, i), arn: arn("ssm", `parameter${String(autoName(n, i)).startsWith("/") ? "" : "/"}${autoName(n, i)}`, i), version: 1 }),
     "aws:cloudwatch/metricAlarm:MetricAlarm": (n, _id, i) => ({ name: autoName(n, i), arn: arn("cloudwatch", `alarm:${autoName(n, i)}`, i) }),
+    "tls:index/privateKey:PrivateKey": (n, _id, i) => {
+        if (i.algorithm !== "ED25519") throw new Error(`mock generates ED25519 keys only, not ${i.algorithm}`);
+        // The OpenSSH wire format of an ed25519 public key (RFC 8709): string "ssh-ed25519", string key.
+        const key = createHash("sha256").update(`${n} public`).digest();
+        const field = (b: Buffer) => Buffer.concat([Buffer.from([0, 0, 0, b.length]), b]);
+        const publicKeyOpenssh = `ssh-ed25519 ${Buffer.concat([field(Buffer.from("ssh-ed25519")), field(key)]).toString("base64")}\n`;
+        const body = createHash("sha512").update(`${n} private`).digest("base64");
+        return { publicKeyOpenssh, privateKeyOpenssh: `-----BEGIN OPENSSH PRIVATE KEY-----\n${body}\n-----END OPENSSH PRIVATE KEY-----\n`, privateKeyPem: "(mock)", publicKeyPem: "(mock)" };
+    },
     "random:index/randomId:RandomId": (n, _id, i) => {
         // Deterministic bytes of the requested length; the real provider draws them at random.
         const bytes = createHash("sha256").update(n).digest().subarray(0, Number(i.byteLength));

@@ -106,14 +106,14 @@ for (const stack of STACKS) {
             assert.deepEqual(addons.coredns.options!.dependsOn, [`${NODE_GROUP}::${group.name}`]);
         });
 
-        it(`runs ${prod ? 4 : 2} t3.medium nodes over the private subnets of all three zones`, () => {
+        it(`runs ${prod ? 4 : 3} t3.medium nodes over the private subnets of all three zones`, () => {
             const group = only(e, NODE_GROUP, "cluster-nodes");
             assert.deepEqual([...group.inputs.subnetIds].sort(), privateSubnets.map((s) => s.id).sort());
             assert.deepEqual(new Set(privateSubnets.map((s) => s.inputs.availabilityZone)).size, 3);
             assert.deepEqual(group.inputs.instanceTypes, ["t3.medium"]);
             assert.equal(group.inputs.capacityType, "ON_DEMAND");
             assert.equal(group.inputs.amiType, "AL2023_x86_64_STANDARD");
-            assert.equal(group.inputs.scalingConfig.desiredSize, prod ? 4 : 2);
+            assert.equal(group.inputs.scalingConfig.desiredSize, prod ? 4 : 3);
         });
 
         it("lets the scheduler own the size: min 0, max at least nodeCount and never 0, desiredSize ignored after creation", () => {

@@ -159,7 +159,11 @@ describe("config: every rule", () => {
             assert.deepEqual(found.map((p) => p.key), ["aws:region"], region);
             assert.match(found[0].allowed, /outside the standard aws partition/);
         }
-        assert.deepEqual(problems("prod", { "aws:region": "eu-west-1", availabilityZones: '["eu-west-1a","eu-west-1b","eu-west-1c"]' }), []);
+        assert.deepEqual(problems("prod", {
+            "aws:region": "eu-west-1",
+            availabilityZones: '["eu-west-1a","eu-west-1b","eu-west-1c"]',
+            uiCertificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/00000000-0000-0000-0000-000000000000",
+        }), []);
     });
     it("places the search domain in zones of the network, as many as zone awareness takes", () => {
         rejects("prod", "openSearchZones", '["us-east-1a","us-east-1d"]', /us-east-1d not in availabilityZones/);
@@ -198,6 +202,17 @@ describe("config: every rule", () => {
         rejects("prod", "clusterAdminArns", '["arn:aws:iam::123456789012:user/a","arn:aws:iam::123456789012:user/a"]', /once/);
         rejects("prod", "clusterAdminArns", undefined, /required/);
         assert.deepEqual(problems("prod", { clusterAdminArns: '["arn:aws:iam::123456789012:role/ops/platform-admin","arn:aws:iam::123456789012:user/alice"]' }), []);
+    });
+    it("refuses a node type or count too small for the pod and memory budget", () => {
+        rejects("prod", "nodeInstanceType", "t3.small", /4 × t3\.small cannot hold the platform's pods/);
+        const one = problems("staging", { nodeCount: "1" });
+        assert.deepEqual(one.map((p) => [p.key, p.value]), [["data-platform:nodeInstanceType", "t3.medium"]]);
+        assert.match(one[0].allowed, /1 × t3\.medium cannot hold/);
+        const found = problems("staging", { nodeCount: "2" });
+        assert.deepEqual(found.map((p) => p.key), ["data-platform:nodeInstanceType"]);
+        assert.match(found[0].allowed, /2 × t3\.medium cannot hold/);
+        assert.deepEqual(problems("staging", { nodeCount: "3" }), []);
+        assert.deepEqual(problems("prod", { nodeInstanceType: "t3.large" }), []);
     });
     it("creates no account-wide singleton unless told to", () => {
         const cfg = parseConfig(base("prod"), ctx);

@@ -228,8 +228,11 @@ for (const stack of STACKS) {
                 const access = only(e, "aws:opensearch/domainPolicy:DomainPolicy", "logstore-search-access");
                 const domain = only(e, "aws:opensearch/domain:Domain", "logstore-search");
                 assert.equal(access.inputs.domainName, domain.state.domainName);
+                // The one writer: the cluster's log shipper (its role is made after the domain).
+                const shipper = only(e, "aws:iam/role:Role", "cluster-log-shipper-role").state.arn;
                 assert.deepEqual(json(access.inputs.accessPolicies).Statement, [
-                    { Sid: "NoOneUntilAWriterIsGranted", Effect: "Deny", Principal: { AWS: "*" }, Action: "es:ESHttp*", Resource: `${domain.state.arn}/*` },
+                    { Sid: "LogWriters", Effect: "Allow", Principal: { AWS: [shipper] }, Action: ["es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPost", "es:ESHttpPut"], Resource: `${domain.state.arn}/*` },
+                    { Sid: "NoOneElse", Effect: "Deny", Principal: { AWS: "*" }, Action: "es:ESHttp*", Resource: `${domain.state.arn}/*`, Condition: { ArnNotEquals: { "aws:PrincipalArn": [shipper] } } },
                 ]);
             });
             it("leaves the account's OpenSearch service-linked role alone (one-time account setup)", () => {

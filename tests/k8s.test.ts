@@ -265,8 +265,8 @@ describe("k8s: managed add-on configuration", () => {
         assert.deepEqual(json.podDisruptionBudget, { enabled: false });
         assert.deepEqual(json, coreDnsConfiguration());
     });
-    it("VPC CNI: prefix delegation explicitly off", () => {
-        assert.deepEqual(JSON.parse(addonConfigurationValues()["vpc-cni"]), { env: { ENABLE_PREFIX_DELEGATION: "false" } });
+    it("VPC CNI: prefix delegation explicitly off, network policies enforced", () => {
+        assert.deepEqual(JSON.parse(addonConfigurationValues()["vpc-cni"]), { env: { ENABLE_PREFIX_DELEGATION: "false" }, enableNetworkPolicy: "true" });
     });
 });
 

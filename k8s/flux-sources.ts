@@ -1,0 +1,73 @@
+// The Flux objects Pulumi owns (the split in README, "What lives in Pulumi and what in Git"): the Git
+// sources the cluster reads and writes, and the root Kustomization that applies the stack's folder
+// with the platform settings substituted. Pure builders; the AirflowCluster applies them, tests
+// validate them against Flux's published CRD schemas (../shared/schemas/flux/).
+
+export const FLUX_NAMESPACE = "flux-system";
+/** Read-only source of everything Flux applies. */
+export const GITOPS_SOURCE = "gitops";
+/** The same repository and branch with a write key: used by ImageUpdateAutomation only. */
+export const GITOPS_WRITE_SOURCE = "gitops-write";
+export const GITOPS_SECRET = "gitops-auth";
+export const GITOPS_WRITE_SECRET = "gitops-write-auth";
+export const PLATFORM_SETTINGS = "platform-settings";
+export const ROOT_KUSTOMIZATION = "platform";
+
+const metadata = (name: string) => ({
+    name,
+    namespace: FLUX_NAMESPACE,
+    labels: { "app.kubernetes.io/managed-by": "pulumi", "app.kubernetes.io/part-of": "data-platform" },
+});
+
+export interface GitSource {
+    readonly url: string;
+    readonly branch: string;
+}
+
+/**
+ * A GitRepository. One minute: a merged change is applied within about a minute while the nodes are
+ * up (the source controller runs on them; while they sleep nothing is polled).
+ */
+export function gitRepository(name: string, source: GitSource, secretName: string) {
+    return {
+        apiVersion: "source.toolkit.fluxcd.io/v1",
+        kind: "GitRepository",
+        metadata: metadata(name),
+        spec: {
+            url: source.url,
+            ref: { branch: source.branch },
+            interval: "1m0s",
+            timeout: "60s",
+            secretRef: { name: secretName },
+        },
+    };
+}
+
+/**
+ * The root Kustomization: applies `path` of the GitOps repository, substituting ${VARIABLES} from the
+ * platform-settings ConfigMap. prune: what is removed from Git is removed from the cluster.
+ */
+export function rootKustomization(path: string) {
+    return {
+        apiVersion: "kustomize.toolkit.fluxcd.io/v1",
+        kind: "Kustomization",
+        metadata: metadata(ROOT_KUSTOMIZATION),
+        spec: {
+            interval: "10m0s",
+            retryInterval: "2m0s",
+            timeout: "5m0s",
+            path,
+            prune: true,
+            sourceRef: { kind: "GitRepository", name: GITOPS_SOURCE },
+            postBuild: { substituteFrom: [{ kind: "ConfigMap", name: PLATFORM_SETTINGS }] },
+        },
+    };
+}
+
+/**
+ * An SSH deploy key as Flux's source controller reads it (Flux docs, GitRepository "SSH
+ * authentication"): the private key, its public half, and the host keys it accepts.
+ */
+export function sshAuthData(key: { privateKeyOpenssh: string; publicKeyOpenssh: string }, knownHosts: string): Record<string, string> {
+    return { identity: key.privateKeyOpenssh, "identity.pub": key.publicKeyOpenssh, known_hosts: knownHosts.endsWith("\n") ? knownHosts : `${knownHosts}\n` };
+}
