@@ -10,6 +10,8 @@ import { Metastore } from "./components/metastore";
 import { LogStore } from "./components/log-store";
 import { Registry } from "./components/registry";
 import { AirflowCluster } from "./components/airflow-cluster";
+import { NightlyScheduler } from "./components/nightly-scheduler";
+import { powerSettings } from "./lib/power";
 import { EKS_ADDON_VERSIONS } from "./k8s/versions";
 import { addonConfigurationValues } from "./k8s/coredns";
 import { imageBranchSetting } from "./lib/image-tags";
@@ -107,6 +109,26 @@ export = async () => {
     registry.allowPull("cluster-nodes", cluster.nodeRoleName);
     registry.allowTagListing("image-reflector", cluster.imageReflectorRoleName);
 
+    const scheduler = new NightlyScheduler(`${names.prefix}-scheduler`, {
+        region: cfg.region,
+        accountId: account.accountId,
+        stack: cfg.stack,
+        clusterName: cluster.clusterName,
+        nodeGroupName: cluster.nodeGroupName,
+        nodeGroupArn: cluster.nodeGroupArn,
+        nodeCount: cluster.nodeCount,
+        dbInstanceIdentifier: metastore.instanceIdentifier,
+        dbInstanceArn: metastore.instanceArn,
+        dbSecurityGroupId: metastore.securityGroupId,
+        database: { host: metastore.address, port: metastore.port, database: metastore.databaseName, username: metastore.username, password: metastore.password },
+        vpcId: network.vpcId,
+        privateSubnetIds: network.privateSubnetIds,
+        settings: powerSettings(names.prefix, cfg.power),
+        alarmEmail: cfg.operatorEmail,
+        logRetentionDays: cfg.logRetentionDays,
+    }, providers);
+    metastore.allowFrom("scheduler", { securityGroupId: scheduler.watcherSecurityGroupId, description: "NightlyScheduler watcher reads Airflow's run states" });
+
     return {
         vpcId: network.vpcId,
         vpcCidr: network.vpcCidr,
@@ -135,5 +157,8 @@ export = async () => {
         gitopsWriteDeployKey: cluster.gitopsWriteDeployKey,
         // `pulumi stack output airflowAdminPassword --show-secrets`; the user is "admin".
         airflowAdminPassword: cluster.adminPassword,
+        // What `npm run power` reads (names and settings, no secret).
+        powerContext: scheduler.operatorContext,
+        powerAlarmTopicArn: scheduler.alarmTopicArn,
     };
 };

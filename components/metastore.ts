@@ -3,6 +3,7 @@ import * as aws from "@pulumi/aws";
 import * as random from "@pulumi/random";
 import type { MetastoreSettings } from "../lib/config";
 import { kmsKeyPolicyWithLogs } from "../lib/policies";
+import { METASTORE_BACKUP_WINDOW } from "../lib/power";
 import { allowPortFrom, rotatingKey, type ClientGrant } from "./common";
 
 /** PostgreSQL major version, pinned; RDS applies minor versions in the maintenance window. Airflow 3 supports 13 to 17. */
@@ -112,7 +113,8 @@ export class Metastore extends pulumi.ComponentResource {
             backupRetentionPeriod: args.backupRetentionDays,
             // The platform sleeps most of the day and a stopped instance takes no automated backup:
             // the windows sit inside the nightly run (00:00 Los Angeles is 07:00 or 08:00 UTC).
-            backupWindow: "08:15-08:45",
+            // The NightlyScheduler keeps the instance up until this window's backup exists (lib/power.ts).
+            backupWindow: METASTORE_BACKUP_WINDOW,
             maintenanceWindow: "sun:08:50-sun:09:20",
             autoMinorVersionUpgrade: true,
             copyTagsToSnapshot: true,

@@ -115,19 +115,26 @@ export class NightlyScheduler extends pulumi.ComponentResource {
             assumeRolePolicy: json(lambdaTrustPolicy()),
         }, parent);
         const roles = { wake: role("wake"), watch: role("watch") };
-        const policyInputs = pulumi.all([args.accountId, args.nodeGroupArn, args.dbInstanceArn, args.dbInstanceIdentifier]);
+        // One dead-letter queue for both paths: events the Scheduler could not deliver (the schedules'
+        // DLQ), and invocations that failed inside a function after Lambda's own retries (the
+        // functions' DLQ: Scheduler invokes asynchronously, so those never reach the schedule's).
+        const dlq = new aws.sqs.Queue(`${name}-dlq`, {
+            messageRetentionSeconds: 14 * 24 * 3600,
+            sqsManagedSseEnabled: true,
+        }, parent);
+        const policyInputs = pulumi.all([args.accountId, args.nodeGroupArn, args.dbInstanceArn, args.dbInstanceIdentifier, dlq.arn]);
         const wakePolicy = new aws.iam.RolePolicy(`${name}-wake-policy`, {
             role: roles.wake.name,
-            policy: pulumi.all([policyInputs, logGroups.wake.arn]).apply(([[accountId, nodeGroupArn, dbInstanceArn, dbInstanceIdentifier], logGroupArn]) => json(wakeFunctionPolicy({
-                region: args.region, accountId, nodeGroupArn, dbInstanceArn, dbInstanceIdentifier, logGroupArn,
+            policy: pulumi.all([policyInputs, logGroups.wake.arn]).apply(([[accountId, nodeGroupArn, dbInstanceArn, dbInstanceIdentifier, deadLetterQueueArn], logGroupArn]) => json(wakeFunctionPolicy({
+                region: args.region, accountId, nodeGroupArn, dbInstanceArn, dbInstanceIdentifier, logGroupArn, deadLetterQueueArn,
                 keepAwakeParameterArn: parameterArn(args.region, accountId, s.keepAwakeParameter),
                 stateParameterArn: parameterArn(args.region, accountId, s.stateParameter),
             }))),
         }, parent);
         const watchPolicy = new aws.iam.RolePolicy(`${name}-watch-policy`, {
             role: roles.watch.name,
-            policy: pulumi.all([policyInputs, logGroups.watch.arn, key.arn, args.vpcId]).apply(([[accountId, nodeGroupArn, dbInstanceArn, dbInstanceIdentifier], logGroupArn, keyArn, vpcId]) => json(watchFunctionPolicy({
-                region: args.region, accountId, nodeGroupArn, dbInstanceArn, dbInstanceIdentifier, logGroupArn, keyArn, vpcId,
+            policy: pulumi.all([policyInputs, logGroups.watch.arn, key.arn, args.vpcId]).apply(([[accountId, nodeGroupArn, dbInstanceArn, dbInstanceIdentifier, deadLetterQueueArn], logGroupArn, keyArn, vpcId]) => json(watchFunctionPolicy({
+                region: args.region, accountId, nodeGroupArn, dbInstanceArn, dbInstanceIdentifier, logGroupArn, keyArn, vpcId, deadLetterQueueArn,
                 keepAwakeParameterArn: parameterArn(args.region, accountId, s.keepAwakeParameter),
                 stateParameterArn: parameterArn(args.region, accountId, s.stateParameter),
                 databaseParameterArn: parameterArn(args.region, accountId, databaseParameter),
@@ -168,6 +175,7 @@ export class NightlyScheduler extends pulumi.ComponentResource {
         });
         // A fresh object per function: CallbackFunction appends to codePathOptions' lists.
         const common = () => ({
+            deadLetterConfig: { targetArn: dlq.arn },
             runtime: LAMBDA_RUNTIME,
             memorySize: 256,
             // One at a time per function: two wakes, or two watchers, never race each other.
@@ -199,11 +207,7 @@ export class NightlyScheduler extends pulumi.ComponentResource {
             callback: async (event: unknown) => handlers.watch(event),
         }, { parent: this, dependsOn: [watchPolicy, logGroups.watch, credential] });
 
-        // ---- schedules, with retries and a dead-letter queue ----
-        const dlq = new aws.sqs.Queue(`${name}-dlq`, {
-            messageRetentionSeconds: 14 * 24 * 3600,
-            sqsManagedSseEnabled: true,
-        }, parent);
+        // ---- schedules, with retries and the dead-letter queue ----
         const schedulerRole = new aws.iam.Role(`${name}-scheduler-role`, {
             description: "EventBridge Scheduler invokes the NightlyScheduler functions",
             assumeRolePolicy: pulumi.output(args.accountId).apply((a) => json(schedulerTrustPolicy(a))),

@@ -7,6 +7,7 @@
 import { formatCidr, parseCidr, isRfc1918 } from "./cidr";
 import { airflowSizesFor, checkBudget } from "./capacity";
 import { DEFAULT_KUBERNETES_VERSION, EKS_VERSIONS, standardSupportProblem } from "./eks-versions";
+import { backupWindowProblem, DEFAULT_TIME_ZONE, DEFAULT_WAKE_CRON, parseDailyCron, powerSettings } from "./power";
 import { familiesOf, lookupInstanceType, OPENSEARCH_INSTANCE_TYPES, RDS_INSTANCE_CLASSES } from "./instance-types";
 
 export const PROJECT = "data-platform";
@@ -82,6 +83,22 @@ export interface PlatformConfig {
         readonly keepTaggedImages: number;
         readonly untaggedExpiryDays: number;
     };
+    readonly power: {
+        readonly wakeCron: string;
+        readonly timeZone: string;
+        readonly watchIntervalMinutes: number;
+        readonly graceMinutes: number;
+        readonly deadlineHours: number;
+        readonly dbLeadMinutes: number;
+    };
+    readonly cost: {
+        /** Hours a day the platform is expected awake: what the estimate prices the sleeping parts at. */
+        readonly expectedAwakeHours: number;
+        /** The monthly AWS Budgets amount; unset: the estimate plus a margin. */
+        readonly monthlyBudgetUsd?: number;
+    };
+    /** Alarms and budget notifications go here (an SNS e-mail subscription, a budget subscriber). */
+    readonly operatorEmail?: string;
     /** Retention of the CloudWatch log groups the platform creates. */
     readonly logRetentionDays: number;
 }
@@ -431,6 +448,97 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
         allowed: "true or false; true in one stack per account, or create it once by hand",
     },
     {
+        name: "powerWakeCron",
+        type: "string",
+        group: "NightlyScheduler",
+        description: "When the platform wakes (EventBridge Scheduler cron, read in powerTimeZone).",
+        default: DEFAULT_WAKE_CRON,
+        allowed: "a daily cron: cron(<minute> <hour> * * ? *)",
+        check: (v: string) => {
+            const parsed = parseDailyCron(v);
+            return typeof parsed === "string" ? parsed : undefined;
+        },
+    },
+    {
+        name: "powerTimeZone",
+        type: "string",
+        group: "NightlyScheduler",
+        description: "The time zone the wake cron is read in; EventBridge Scheduler follows its daylight-saving changes.",
+        default: DEFAULT_TIME_ZONE,
+        allowed: "an IANA time zone such as America/Los_Angeles",
+        check: (v: string) => {
+            try {
+                new Intl.DateTimeFormat("en-US", { timeZone: v });
+                return /^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)*$/.test(v) ? undefined : "must be an IANA time zone such as America/Los_Angeles";
+            } catch {
+                return "is not an IANA time zone this runtime knows (such as America/Los_Angeles)";
+            }
+        },
+    },
+    {
+        name: "powerWatchIntervalMinutes",
+        type: "integer",
+        group: "NightlyScheduler",
+        description: "How often the watcher checks whether Airflow is done.",
+        default: 10,
+        allowed: "an integer from 2 to 30",
+        check: intRange(2, 30),
+    },
+    {
+        name: "powerGraceMinutes",
+        type: "integer",
+        group: "NightlyScheduler",
+        description: "No sleep this soon after the wake: Airflow's scheduler must first create the day's runs.",
+        default: 30,
+        allowed: "an integer from powerWatchIntervalMinutes to 180",
+        check: intRange(2, 180),
+    },
+    {
+        name: "powerDeadlineHours",
+        type: "integer",
+        group: "NightlyScheduler",
+        description: "Forced sleep (and an alarm) this long after the wake, even if Airflow still looks busy.",
+        default: 4,
+        allowed: "an integer from 1 to 12, late enough for the day's metastore backup",
+        check: intRange(1, 12),
+    },
+    {
+        name: "powerDbLeadMinutes",
+        type: "integer",
+        group: "NightlyScheduler",
+        description: "The metastore starts this long before the nodes (a start can take minutes).",
+        default: 30,
+        allowed: "an integer from 10 to 120",
+        check: intRange(10, 120),
+    },
+    {
+        name: "operatorEmail",
+        type: "string",
+        group: "General",
+        description: "Where alarms (scheduler, forced sleeps) and budget notifications are e-mailed. The address must confirm AWS's subscription mail.",
+        optional: true,
+        allowed: "an e-mail address",
+        check: matches(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, "must be an e-mail address"),
+    },
+    {
+        name: "expectedAwakeHours",
+        type: "integer",
+        group: "Cost",
+        description: "Hours a day the platform is expected awake (the nightly run): what the estimate prices nodes and the metastore at.",
+        default: 2,
+        allowed: "an integer from 1 to 24, at most powerDeadlineHours",
+        check: intRange(1, 24),
+    },
+    {
+        name: "monthlyBudgetUsd",
+        type: "integer",
+        group: "Cost",
+        description: "The stack's AWS Budgets amount in USD a month (e-mails at 80% and 100% actual, 100% forecast). Unset: the estimate plus 20%.",
+        optional: true,
+        allowed: "an integer from 10 to 100000",
+        check: intRange(10, 100000),
+    },
+    {
         name: "ciRepository",
         type: "string",
         group: "Registry",
@@ -612,6 +720,25 @@ export function parseConfig(raw: RawConfig, context: { project: string; stack: s
         if (!budget.fits) problem("nodeInstanceType", `${nodeCount} × ${nodeType} cannot hold the platform's pods: ${budget.reasons.join("; ")} (lib/capacity.ts; README, "Pod and memory budget")`);
     }
 
+    const watchInterval = int("powerWatchIntervalMinutes");
+    const grace = int("powerGraceMinutes");
+    if (watchInterval !== undefined && grace !== undefined && grace < watchInterval) {
+        problem("powerGraceMinutes", `must be at least powerWatchIntervalMinutes (${watchInterval}): the first check comes one interval after the wake`);
+    }
+    const deadline = int("powerDeadlineHours");
+    const wakeCron = str("powerWakeCron");
+    const timeZone = str("powerTimeZone");
+    const leadMinutes = int("powerDbLeadMinutes");
+    if (deadline !== undefined && wakeCron !== undefined && timeZone !== undefined && leadMinutes !== undefined) {
+        // A stopped instance takes no automated backup: the day's backup window must fall before the forced sleep.
+        const late = backupWindowProblem(powerSettings("check", { wakeCron, timeZone, deadlineHours: deadline, dbLeadMinutes: leadMinutes }));
+        if (late !== undefined) problem("powerDeadlineHours", late);
+    }
+    const awake = int("expectedAwakeHours");
+    if (awake !== undefined && deadline !== undefined && awake > deadline) {
+        problem("expectedAwakeHours", `cannot exceed powerDeadlineHours (${deadline}): the scheduler forces sleep by then`);
+    }
+
     const multiAz = bool("dbMultiAz");
     if (multiAz === false && prod) problem("dbMultiAz", "must be true in prod: the design keeps a standby of the metastore");
     if (multiAz === true && zones !== undefined && zones.length < 2) problem("dbMultiAz", `Multi-AZ needs at least 2 availability zones; ${zones.length} configured`);
@@ -704,6 +831,16 @@ export function parseConfig(raw: RawConfig, context: { project: string; stack: s
             keepTaggedImages: int("ecrKeepTaggedImages")!,
             untaggedExpiryDays: int("ecrUntaggedExpiryDays")!,
         },
+        power: {
+            wakeCron: wakeCron!,
+            timeZone: timeZone!,
+            watchIntervalMinutes: watchInterval!,
+            graceMinutes: grace!,
+            deadlineHours: deadline!,
+            dbLeadMinutes: leadMinutes!,
+        },
+        cost: { expectedAwakeHours: awake!, monthlyBudgetUsd: int("monthlyBudgetUsd") },
+        operatorEmail: str("operatorEmail"),
         logRetentionDays: int("logRetentionDays")!,
     };
 }

@@ -43,6 +43,8 @@ export interface PowerPolicyInputs {
     readonly stateParameterArn: string;
     /** The function's own log group (arn:aws:logs:...:log-group:/aws/lambda/<name>). */
     readonly logGroupArn: string;
+    /** Where Lambda puts an invocation that failed after its retries (the function's dead-letter queue). */
+    readonly deadLetterQueueArn: string;
 }
 
 function common(p: PowerPolicyInputs, rdsActions: string[]): PolicyStatement[] {
@@ -57,6 +59,7 @@ function common(p: PowerPolicyInputs, rdsActions: string[]): PolicyStatement[] {
         { Sid: "ReadFlags", Effect: "Allow", Action: "ssm:GetParameter", Resource: [p.keepAwakeParameterArn, p.stateParameterArn] },
         { Sid: "WriteState", Effect: "Allow", Action: "ssm:PutParameter", Resource: p.stateParameterArn },
         { Sid: "OwnLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: `${p.logGroupArn}:*` },
+        { Sid: "DeadLetters", Effect: "Allow", Action: "sqs:SendMessage", Resource: p.deadLetterQueueArn },
     ];
 }
 

@@ -118,6 +118,8 @@ for (const stack of STACKS) {
                     const fn = one(T.fn, part);
                     assert.equal(fn.inputs.runtime, "nodejs22.x");
                     assert.equal(fn.inputs.reservedConcurrentExecutions, 1);
+                    // Scheduler invokes asynchronously: an error inside the function lands here, not in the schedule's DLQ.
+                    assert.deepEqual(fn.inputs.deadLetterConfig, { targetArn: one(T.queue, "dlq").state.arn });
                     assert.equal(fn.inputs.handler, "__index.handler");
                     assert.equal(fn.inputs.role, one(T.role, `${part}-role`).state.arn);
                     const logs = one(T.logGroup, `${part}-logs`);
@@ -230,6 +232,7 @@ for (const stack of STACKS) {
                     `logs:CreateLogStream ${one(T.logGroup, "wake-logs").state.arn}:*`,
                     `logs:PutLogEvents ${one(T.logGroup, "wake-logs").state.arn}:*`,
                     `rds:StartDBInstance ${FAKE.dbInstanceArn}`,
+                    `sqs:SendMessage ${one("aws:sqs/queue:Queue", "dlq").state.arn}`,
                     `ssm:PutParameter ${param("watcher-state")}`,
                 ].sort());
                 assert.ok(!wakeGrants().some((g) => g.resource === param("database") || g.action.startsWith("kms:")));
@@ -238,6 +241,8 @@ for (const stack of STACKS) {
             it("the watcher may also stop this DB instance, read and decrypt (through SSM) only its credential, and manage its ENIs in this VPC", () => {
                 const all = watchGrants();
                 assert.ok(all.some((g) => g.action === "rds:StopDBInstance" && g.resource === FAKE.dbInstanceArn));
+                // A failed invocation goes to the dead-letter queue, which only these two functions may write.
+                assert.ok(all.some((g) => g.action === "sqs:SendMessage" && g.resource === one("aws:sqs/queue:Queue", "dlq").state.arn));
                 assert.ok(all.some((g) => g.action === "ssm:GetParameter" && g.resource === param("database")));
                 const decrypt = all.filter((g) => g.action === "kms:Decrypt");
                 assert.equal(decrypt.length, 1);
