@@ -23,7 +23,9 @@ export function airflowUserSql(database: string): string {
         "\\set ON_ERROR_STOP on",
         // CREATE ROLE has no IF NOT EXISTS; \gexec runs it only when the role is missing.
         `SELECT 'CREATE ROLE ${AIRFLOW_DB_USER} LOGIN' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${AIRFLOW_DB_USER}') \\gexec`,
-        `ALTER ROLE ${AIRFLOW_DB_USER} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD :'airflow_password';`,
+        // No NOSUPERUSER: changing that attribute, even to NO, needs a real superuser, which the RDS master
+        // is not; a role created by a non-superuser is never a superuser anyway.
+        `ALTER ROLE ${AIRFLOW_DB_USER} WITH LOGIN NOCREATEDB NOCREATEROLE PASSWORD :'airflow_password';`,
         `GRANT CONNECT, TEMPORARY ON DATABASE ${database} TO ${AIRFLOW_DB_USER};`,
         // PostgreSQL 15+ no longer lets every role create in schema public: Airflow's migrations must.
         `GRANT USAGE, CREATE ON SCHEMA public TO ${AIRFLOW_DB_USER};`,

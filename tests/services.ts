@@ -93,11 +93,19 @@ function pgBin(): string {
     return path.join(root, versions.sort((a, b) => Number(a) - Number(b)).at(-1)!, "bin");
 }
 
+export interface PostgresOptions {
+    /**
+     * Server settings passed as `-c name=value` (e.g. ssl, ssl_cert_file, ssl_key_file). Files they
+     * name must be readable by the postgres user (a key: owned by it, mode 0600).
+     */
+    readonly settings?: Readonly<Record<string, string>>;
+}
+
 /**
  * A throw-away PostgreSQL cluster: initdb in a temp dir owned by the postgres user (the server refuses
  * to run as root), password authentication over TCP on 127.0.0.1 only, no Unix socket outside the dir.
  */
-export async function startPostgres(): Promise<Postgres> {
+export async function startPostgres(options: PostgresOptions = {}): Promise<Postgres> {
     const bin = pgBin();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pg-"));
     const password = randomBytes(12).toString("hex");
@@ -106,7 +114,8 @@ export async function startPostgres(): Promise<Postgres> {
     execFileSync("chown", ["-R", "postgres:postgres", dir]);
     asPostgres("initdb", ["-D", path.join(dir, "data"), "-U", "postgres", "--auth-host=scram-sha-256", "--auth-local=trust", `--pwfile=${path.join(dir, "pw")}`, "--no-sync"]);
     const port = await freePort();
-    const child = spawn("runuser", ["-u", "postgres", "--", path.join(bin, "postgres"), "-D", path.join(dir, "data"), "-h", "127.0.0.1", "-p", String(port), "-k", dir, "-c", "fsync=off"], { stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn("runuser", ["-u", "postgres", "--", path.join(bin, "postgres"), "-D", path.join(dir, "data"), "-h", "127.0.0.1", "-p", String(port), "-k", dir, "-c", "fsync=off",
+        ...Object.entries(options.settings ?? {}).flatMap(([name, value]) => ["-c", `${name}=${value}`])], { stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
     child.stderr?.on("data", (d) => { stderr = (stderr + String(d)).slice(-4000); });
     const stop = async () => {
