@@ -13,6 +13,8 @@ import * as YAML from "yaml";
 import { airflowValues, AIRFLOW_SERVICE_ACCOUNTS, CREATE_ADMIN_ARGS, INITIAL_IMAGE_TAG, PROD_PARALLELISM, RDS_CA_PATH, STAGING_PARALLELISM, UI_TLS_POLICY } from "../lib/airflow-values";
 import { airflowHelmRelease, isPlatformSettingKey, mergePatch, renderAirflowHelmRelease, substitute, variablesIn } from "../lib/gitops";
 import { PLATFORM_SETTING_KEYS, platformSettings, schedulerReplicasFor, uiExposure, type PlatformSettings } from "../lib/platform-settings";
+import { parseConfig, type PlatformConfig } from "../lib/config";
+import { stackEvaluation } from "./stacks";
 
 export { substitute };
 
@@ -23,34 +25,21 @@ const STACKS = ["prod", "staging"] as const;
 type Stack = (typeof STACKS)[number];
 
 /**
- * A realistic settings object per stack (fake account 123456789012). The lead swaps in the data of the
- * ConfigMap the evaluated program registers; the tests below only need a PlatformSettings per stack.
+ * Each stack's platform settings as the evaluated program really produces them: the data of the
+ * ConfigMap flux-system/platform-settings it registers under mocks (filled in by loadStackSettings,
+ * which every describe that reads them runs first).
  */
-export const STACK_SETTINGS: Record<Stack, PlatformSettings> = {
-    prod: platformSettings({
-        environment: "prod",
-        region: "us-east-1",
-        clusterName: "data-platform-prod-eks",
-        airflowImageRepository: "123456789012.dkr.ecr.us-east-1.amazonaws.com/data-platform-prod/airflow",
-        airflowRoleArn: "arn:aws:iam::123456789012:role/data-platform-prod-airflow-20261125",
-        taskLogBucket: "data-platform-prod-task-logs-4f1c2a",
-        imageBranch: "master",
-        uiCertificateArn: "arn:aws:acm:us-east-1:123456789012:certificate/6f0c2d9e-1b7a-4c55-9d1e-2a7b8c9d0e1f",
-        uiAllowedCidrs: ["203.0.113.0/24", "198.51.100.7/32"],
-        uiSecurityGroupId: "sg-0a1b2c3d4e5f60718",
-    }),
-    staging: platformSettings({
-        environment: "staging",
-        region: "us-east-1",
-        clusterName: "data-platform-staging-eks",
-        airflowImageRepository: "123456789012.dkr.ecr.us-east-1.amazonaws.com/data-platform-staging/airflow",
-        airflowRoleArn: "arn:aws:iam::123456789012:role/data-platform-staging-airflow-20261125",
-        taskLogBucket: "data-platform-staging-task-logs-9b3e7d",
-        imageBranch: "staging",
-        uiAllowedCidrs: ["203.0.113.0/24"],
-        uiSecurityGroupId: "sg-0f1e2d3c4b5a69788",
-    }),
-};
+export const STACK_SETTINGS = {} as Record<Stack, PlatformSettings>;
+const STACK_CONFIG = {} as Record<Stack, PlatformConfig>;
+async function loadStackSettings(): Promise<void> {
+    for (const stack of STACKS) {
+        const e = await stackEvaluation(stack);
+        const found = e.ofType("kubernetes:core/v1:ConfigMap").filter((c) => c.inputs.metadata.name === "platform-settings" && c.inputs.metadata.namespace === "flux-system");
+        assert.equal(found.length, 1, `${stack}: one ConfigMap flux-system/platform-settings`);
+        STACK_SETTINGS[stack] = found[0].inputs.data as PlatformSettings;
+        STACK_CONFIG[stack] = parseConfig(e.config.values, e.config);
+    }
+}
 
 // --- reading the tree -------------------------------------------------------------------------
 
@@ -211,6 +200,7 @@ async function validateKubernetes(o: Record<string, unknown>): Promise<void> {
 // --- tests ----------------------------------------------------------------------------------------
 
 describe("platform settings", () => {
+    before(loadStackSettings);
     it("lists exactly the contract's variables, and the builder fills every one with a string", () => {
         assert.deepEqual([...PLATFORM_SETTING_KEYS].sort(), [
             "AIRFLOW_IMAGE_REPOSITORY", "AIRFLOW_ROLE_ARN", "AIRFLOW_SCHEDULER_REPLICAS", "AWS_REGION", "CLUSTER_NAME", "ENVIRONMENT",
@@ -232,7 +222,9 @@ describe("platform settings", () => {
         assert.equal(STACK_SETTINGS.staging.UI_CERTIFICATE_ARN, "", "present though empty, so no variable is ever unset");
         assert.equal(uiExposure({ uiCertificateArn: "arn:aws:acm:us-east-1:1:certificate/x", uiAllowedCidrs: [] }).value, false);
         assert.match(uiExposure({ uiAllowedCidrs: ["10.0.0.0/8"] }).reason, /port-forward/);
-        assert.equal(STACK_SETTINGS.prod.UI_ALLOWED_CIDRS, "203.0.113.0/24,198.51.100.7/32");
+        for (const stack of STACKS) assert.equal(STACK_SETTINGS[stack].UI_ALLOWED_CIDRS, STACK_CONFIG[stack].airflow.uiAllowedCidrs.join(","));
+        const base = { environment: "prod" as const, region: "us-east-1", clusterName: "c", airflowImageRepository: "r", airflowRoleArn: "a", taskLogBucket: "b", imageBranch: "m", uiSecurityGroupId: "sg-1" };
+        assert.equal(platformSettings({ ...base, uiAllowedCidrs: ["203.0.113.0/24", "198.51.100.7/32"] }).UI_ALLOWED_CIDRS, "203.0.113.0/24,198.51.100.7/32");
     });
     it("refuses a value that could break or inject YAML, and a bad replica count", () => {
         const base = { environment: "prod" as const, region: "us-east-1", clusterName: "c", airflowImageRepository: "r", airflowRoleArn: "a", taskLogBucket: "b", imageBranch: "m", uiAllowedCidrs: [], uiSecurityGroupId: "sg-1" };
@@ -344,6 +336,7 @@ describe("Airflow values", () => {
 });
 
 describe("GitOps tree (gitops/)", () => {
+    before(loadStackSettings);
     it("(1) the HelmRelease's values, substituted for each stack, validate against the chart's values schema", () => {
         for (const stack of STACKS) {
             const { objects } = buildStack(stack, STACK_SETTINGS[stack]);
