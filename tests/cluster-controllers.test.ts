@@ -75,18 +75,21 @@ for (const stack of STACKS) {
         let cluster: RecordedResource;
         let oidc: RecordedResource;
         let issuer: string;
-        let roles: Record<"lbc" | "shipper" | "reflector" | "airflow", RecordedResource>;
+        let roles: Record<"lbc" | "reflector" | "airflow", RecordedResource> & { shipper?: RecordedResource };
+        /** Whether the stack runs the log-search domain: the log shipper exists exactly when it does. */
+        let searching: boolean;
         before(async () => {
             e = await stackEvaluation(stack);
             cfg = parseConfig(e.config.values, e.config);
             cluster = only(e, "aws:eks/cluster:Cluster", "cluster-eks");
             oidc = only(e, "aws:iam/openIdConnectProvider:OpenIdConnectProvider", "cluster-oidc");
             issuer = String(oidc.inputs.url).replace(/^https:\/\//, "");
+            searching = e.ofType("aws:opensearch/domain:Domain").length > 0;
             roles = {
                 lbc: only(e, ROLE, "cluster-load-balancer-controller-role"),
-                shipper: only(e, ROLE, "cluster-log-shipper-role"),
                 reflector: only(e, ROLE, "cluster-image-reflector-role"),
                 airflow: only(e, ROLE, "cluster-airflow-role"),
+                ...(searching ? { shipper: only(e, ROLE, "cluster-log-shipper-role") } : {}),
             };
         });
         const release = (suffix: string) => only(e, RELEASE, `cluster-${suffix}`);
@@ -97,11 +100,15 @@ for (const stack of STACKS) {
                 ["fluent-bit", "fluentBit", "fluent-bit", "logging"],
                 ["flux", "flux", "flux2", "flux-system"],
             ];
-            it("installs exactly the three controllers", () => {
-                assert.deepEqual(e.ofType(RELEASE).map((r) => r.inputs.name).sort(), ["aws-load-balancer-controller", "fluent-bit", "flux2"]);
+            it("installs exactly the three controllers (Fluent Bit only where there is a search domain to ship to)", () => {
+                assert.deepEqual(e.ofType(RELEASE).map((r) => r.inputs.name).sort(), ["aws-load-balancer-controller", ...(searching ? ["fluent-bit"] : []), "flux2"]);
             });
             for (const [suffix, key, name, namespace] of pins) {
                 it(`${name}: pinned chart from its repository (k8s/versions.ts), fixed release name, ${namespace}, not awaited`, () => {
+                    if (suffix === "fluent-bit" && !searching) {
+                        assert.deepEqual(e.ofType(RELEASE).filter((r) => r.name.endsWith(`cluster-${suffix}`)), []);
+                        return;
+                    }
                     const r = release(suffix);
                     const pin: ChartPin = CHARTS[key];
                     assert.equal(r.inputs.chart, pin.chart);
@@ -129,7 +136,13 @@ for (const stack of STACKS) {
                 });
             });
 
-            it("Fluent Bit: ships to the log domain's endpoint, SigV4-signed in the region, as its own role", () => {
+            it("Fluent Bit: ships to the log domain's endpoint, SigV4-signed in the region, as its own role (none without a domain)", () => {
+                if (!searching) {
+                    assert.deepEqual(e.ofType(RELEASE).filter((r) => r.inputs.chart === CHARTS.fluentBit.chart), []);
+                    assert.deepEqual(e.ofType(ROLE).filter((r) => r.name.endsWith("log-shipper-role")), []);
+                    assert.deepEqual(e.ofType("kubernetes:core/v1:Namespace").filter((n) => n.inputs.metadata.name === "logging"), []);
+                    return;
+                }
                 const values = release("fluent-bit").inputs.values;
                 const domain = only(e, "aws:opensearch/domain:Domain", "logstore-search");
                 const outputs = classicSections(values.config.outputs);
@@ -146,7 +159,7 @@ for (const stack of STACKS) {
                 assert.deepEqual(values.serviceAccount, {
                     create: true,
                     name: SERVICE_ACCOUNTS.fluentBit.name,
-                    annotations: { [IRSA_ANNOTATION]: roles.shipper.state.arn },
+                    annotations: { [IRSA_ANNOTATION]: roles.shipper!.state.arn },
                 });
                 assert.equal(values.kind, "DaemonSet");
             });
@@ -167,6 +180,7 @@ for (const stack of STACKS) {
                 const fluxNs = e.ofType("kubernetes:core/v1:Namespace").find((n) => n.inputs.metadata.name === "flux-system")!;
                 assert.ok(flux.options!.dependsOn.includes(`aws:eks/nodeGroup:NodeGroup::${nodes.name}`), flux.options!.dependsOn.join(", "));
                 assert.ok(flux.options!.dependsOn.includes(`kubernetes:core/v1:Namespace::${fluxNs.name}`), flux.options!.dependsOn.join(", "));
+                if (!searching) return;
                 const logging = e.ofType("kubernetes:core/v1:Namespace").find((n) => n.inputs.metadata.name === "logging")!;
                 assert.ok(release("fluent-bit").options!.dependsOn.includes(`kubernetes:core/v1:Namespace::${logging.name}`));
             });
@@ -175,7 +189,7 @@ for (const stack of STACKS) {
         describe("IRSA roles: trust", () => {
             const expected = (): [keyof typeof roles, string[]][] => [
                 ["lbc", ["system:serviceaccount:kube-system:aws-load-balancer-controller"]],
-                ["shipper", ["system:serviceaccount:logging:fluent-bit"]],
+                ...(searching ? [["shipper", ["system:serviceaccount:logging:fluent-bit"]] as [keyof typeof roles, string[]]] : []),
                 ["reflector", ["system:serviceaccount:flux-system:image-reflector-controller"]],
                 ["airflow", Object.values(AIRFLOW_SERVICE_ACCOUNTS).map((sa) => `system:serviceaccount:${AIRFLOW_NAMESPACE}:${sa}`)],
             ];
@@ -188,7 +202,7 @@ for (const stack of STACKS) {
             it("each role trusts exactly its service account(s), through the cluster's OIDC provider, for the STS audience", () => {
                 assert.equal(oidc.inputs.url, cluster.state.identities[0].oidcs[0].issuer);
                 for (const [key, subjects] of expected()) {
-                    const statements = json(roles[key].inputs.assumeRolePolicy).Statement;
+                    const statements = json(roles[key]!.inputs.assumeRolePolicy).Statement;
                     assert.equal(statements.length, 1, key);
                     const [s] = statements;
                     assert.equal(s.Effect, "Allow");
@@ -204,7 +218,7 @@ for (const stack of STACKS) {
             });
             it("no other role trusts the cluster's OIDC provider", () => {
                 const trusting = e.ofType(ROLE).filter((r) => r.inputs.assumeRolePolicy.includes(oidc.state.arn)).map((r) => r.name).sort();
-                assert.deepEqual(trusting, Object.values(roles).map((r) => r.name).sort());
+                assert.deepEqual(trusting, Object.values(roles).map((r) => r!.name).sort());
             });
         });
 
@@ -227,7 +241,7 @@ for (const stack of STACKS) {
                 assert.ok(checked >= 20, `${checked} statements`);
             });
             it("no managed policy is attached to a workload role", () => {
-                for (const role of Object.values(roles)) {
+                for (const role of Object.values(roles).filter((r): r is RecordedResource => r !== undefined)) {
                     assert.deepEqual(e.ofType(ATTACHMENT).filter((a) => a.inputs.role === role.state.name), [], role.name);
                     assert.equal(role.inputs.managedPolicyArns, undefined);
                 }
@@ -239,9 +253,15 @@ for (const stack of STACKS) {
                 assert.equal(CHARTS.awsLoadBalancerController.appVersion, "v3.5.0");
                 assert.deepEqual(docs[0], JSON.parse(fs.readFileSync(path.join(ROOT, LBC_IAM_POLICY.path), "utf8")));
             });
-            it("the log shipper may only es:ESHttp* on the log domain's paths, and the domain admits exactly that role", () => {
+            it("the log shipper may only es:ESHttp* on the log domain's paths, and the domain admits exactly that role (without a domain: no es: grant at all)", () => {
+                if (!searching) {
+                    const es = e.ofType(ROLE).flatMap((r) => statementsOf(e, r)).filter((s) => list(s.Action).some((a) => a.startsWith("es:")));
+                    assert.deepEqual(es, []);
+                    return;
+                }
+                const shipper = roles.shipper!;
                 const domain = only(e, "aws:opensearch/domain:Domain", "logstore-search");
-                const statements = statementsOf(e, roles.shipper);
+                const statements = statementsOf(e, shipper);
                 assert.ok(statements.length >= 1);
                 for (const s of statements) {
                     assert.equal(s.Effect, "Allow");
@@ -252,9 +272,9 @@ for (const stack of STACKS) {
                 const access = json(only(e, "aws:opensearch/domainPolicy:DomainPolicy", "logstore-search-access").inputs.accessPolicies).Statement;
                 const allows = access.filter((s: { Effect: string }) => s.Effect === "Allow");
                 assert.equal(allows.length, 1);
-                assert.deepEqual(allows[0].Principal, { AWS: [roles.shipper.state.arn] });
+                assert.deepEqual(allows[0].Principal, { AWS: [shipper.state.arn] });
                 const [deny] = access.filter((s: { Effect: string }) => s.Effect === "Deny");
-                assert.deepEqual(deny.Condition, { ArnNotEquals: { "aws:PrincipalArn": [roles.shipper.state.arn] } });
+                assert.deepEqual(deny.Condition, { ArnNotEquals: { "aws:PrincipalArn": [shipper.state.arn] } });
             });
             it("the image reflector may list, describe and pull the Airflow repository only (plus the account-wide registry login)", () => {
                 const repo = only(e, "aws:ecr/repository:Repository", "registry-airflow");
@@ -292,8 +312,8 @@ for (const stack of STACKS) {
                 const provider = only(e, K8S_PROVIDER, "cluster-k8s");
                 const ref = `${K8S_PROVIDER}::${provider.name}::${provider.id}`;
                 const objects = e.resources.filter((r) => r.type.startsWith("kubernetes:"));
-                // 4 namespaces, 8 secrets, 3 config maps, a Job, 3 releases, 3 Flux objects.
-                assert.ok(objects.length >= 22, `${objects.length} Kubernetes resources`);
+                // 3 or 4 namespaces, 8 secrets, 3 config maps, a Job, 2 or 3 releases, 3 Flux objects.
+                assert.ok(objects.length >= (searching ? 22 : 20), `${objects.length} Kubernetes resources`);
                 for (const r of objects) {
                     assert.ok(r.provider !== undefined && r.provider.endsWith(`$${ref}`), `${r.type} ${r.name} uses ${r.provider || "the default provider"}`);
                     assert.doesNotMatch(r.provider!, /::default(_|::)/);
