@@ -47,18 +47,18 @@ export = async () => {
     // (the shipper needs the domain's endpoint): the list is filled in once the cluster exists.
     const [logWriterRoleArns, resolveLogWriters] = pulumi.deferredOutput<string[]>();
     const logStore = new LogStore(`${names.prefix}-logstore`, {
-        vpcId: network.vpcId,
-        searchSubnetIds: cfg.logStore.openSearchZones.map((zone) => network.privateSubnetIdByZone[zone]),
         taskLogRetentionDays: cfg.logStore.taskLogRetentionDays,
-        domainName: names.openSearchDomain,
-        openSearch: {
+        search: cfg.logStore.logSearch ? {
+            vpcId: network.vpcId,
+            subnetIds: cfg.logStore.openSearchZones.map((zone) => network.privateSubnetIdByZone[zone]),
+            domainName: names.openSearchDomain,
             instanceType: cfg.logStore.openSearchInstanceType,
             instanceCount: cfg.logStore.openSearchInstanceCount,
             zoneAwareness: cfg.logStore.openSearchZoneAwareness,
             volumeGb: cfg.logStore.openSearchVolumeGb,
-        },
-        createServiceLinkedRole: cfg.logStore.createOpenSearchServiceLinkedRole,
-        logWriterRoleArns,
+            createServiceLinkedRole: cfg.logStore.createOpenSearchServiceLinkedRole,
+            logWriterRoleArns,
+        } : undefined,
     }, providers);
 
     const registry = new Registry(`${names.prefix}-registry`, {
@@ -88,7 +88,7 @@ export = async () => {
         airflow: cfg.airflow,
         // Tags carry the branch with / and . as - (lib/image-tags.ts): the policy must match that form.
         imageBranch: imageBranchSetting(cfg.registry.ciBranch),
-        logSearch: { endpoint: logStore.domainEndpoint, domainArn: logStore.domainArn },
+        logSearch: logStore.search ? { endpoint: logStore.search.endpoint, domainArn: logStore.search.arn } : undefined,
         taskLogs: { bucketName: logStore.bucketName, bucketArn: logStore.bucketArn, keyArn: logStore.keyArn },
         airflowImageRepository: registry.repositoryUrl,
         metastore: {
@@ -99,13 +99,13 @@ export = async () => {
             masterPassword: metastore.password,
         },
     }, providers);
-    resolveLogWriters(cluster.logShipperRoleArn.apply((arn) => [arn]));
+    resolveLogWriters(cluster.logShipperRoleArn ? cluster.logShipperRoleArn.apply((arn) => [arn]) : pulumi.output([]));
 
     // The cluster's nodes (the cluster security group) reach the metastore and the search domain;
     // the node role pulls the Airflow image. Nothing else is opened.
     const nodes = { securityGroupId: cluster.nodeSecurityGroupId, description: "Pods on the Airflow cluster's nodes" };
     metastore.allowFrom("cluster-nodes", nodes);
-    logStore.allowHttpsFrom("cluster-nodes", nodes);
+    if (logStore.search) logStore.allowHttpsFrom("cluster-nodes", nodes);
     registry.allowPull("cluster-nodes", cluster.nodeRoleName);
     registry.allowTagListing("image-reflector", cluster.imageReflectorRoleName);
 
@@ -142,8 +142,7 @@ export = async () => {
         metastoreConnectionUri: metastore.connectionUri,
         taskLogBucket: logStore.bucketName,
         taskLogBucketArn: logStore.bucketArn,
-        logSearchEndpoint: logStore.domainEndpoint,
-        logSearchDomainArn: logStore.domainArn,
+        ...(logStore.search ? { logSearchEndpoint: logStore.search.endpoint, logSearchDomainArn: logStore.search.arn } : {}),
         registryUrl: registry.repositoryUrl,
         registryArn: registry.repositoryArn,
         ciPushRoleArn: registry.ciRoleArn,

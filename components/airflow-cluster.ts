@@ -75,8 +75,8 @@ export interface AirflowClusterArgs extends ClusterSettings {
     readonly airflow: AirflowSettings;
     /** The ciBranch: the image tags this stack's image automation follows. */
     readonly imageBranch: string;
-    /** The log-search domain the log shipper writes to. */
-    readonly logSearch: { readonly endpoint: pulumi.Input<string>; readonly domainArn: pulumi.Input<string> };
+    /** The log-search domain the log shipper writes to; undefined: no log shipper (task logs stay in S3). */
+    readonly logSearch?: { readonly endpoint: pulumi.Input<string>; readonly domainArn: pulumi.Input<string> };
     /** Airflow's remote task logs. */
     readonly taskLogs: { readonly bucketName: pulumi.Input<string>; readonly bucketArn: pulumi.Input<string>; readonly keyArn: pulumi.Input<string> };
     readonly airflowImageRepository: pulumi.Input<string>;
@@ -120,8 +120,8 @@ export class AirflowCluster extends pulumi.ComponentResource {
     /** For `aws eks update-kubeconfig`-equivalent access; contains no secret. */
     public readonly kubeconfig: pulumi.Output<string>;
     public readonly kubeProvider: k8s.Provider;
-    /** The log shipper's role: the search domain admits it (LogStore's logWriterRoleArns). */
-    public readonly logShipperRoleArn: pulumi.Output<string>;
+    /** The log shipper's role: the search domain admits it (LogStore's logWriterRoleArns). None without a domain. */
+    public readonly logShipperRoleArn?: pulumi.Output<string>;
     /** Flux's image reflector: the Registry lets it list the Airflow image's tags. */
     public readonly imageReflectorRoleName: pulumi.Output<string>;
     /** Public halves of the GitOps deploy keys: add them to the GitOps repository (read-only / write). */
@@ -285,7 +285,6 @@ export class AirflowCluster extends pulumi.ComponentResource {
      */
     private controllers(args: AirflowClusterArgs, cluster: aws.eks.Cluster, nodes: aws.eks.NodeGroup) {
         const namespaces = platformNamespaces();
-        const logging = this.namespace("logging", namespaces.logging);
         const fluxSystem = this.namespace("flux-system", namespaces.fluxSystem);
 
         const lbcRole = this.serviceAccountRole("load-balancer-controller", SERVICE_ACCOUNTS.loadBalancerController,
@@ -296,19 +295,25 @@ export class AirflowCluster extends pulumi.ComponentResource {
                 loadBalancerControllerRelease({ clusterName, region: args.region, vpcId, roleArn })),
             [nodes]);
 
-        const shipperRole = this.serviceAccountRole("log-shipper", SERVICE_ACCOUNTS.fluentBit,
-            pulumi.output(args.logSearch.domainArn).apply(openSearchWriterPolicy), "Fluent Bit: writes container logs to the log-search domain");
-        this.helmRelease("fluent-bit",
-            pulumi.all([args.logSearch.endpoint, shipperRole.arn]).apply(([opensearchHost, roleArn]) =>
-                fluentBitRelease({ opensearchHost, region: args.region, roleArn })),
-            [logging]);
+        const shipperRoleArn = args.logSearch ? this.logShipper(args.region, args.logSearch, namespaces.logging) : undefined;
 
         // Its policy (tag listing on the Airflow repository only) is granted by the Registry.
         const reflectorRole = this.serviceAccountRole("image-reflector", SERVICE_ACCOUNTS.imageReflector, undefined,
             "Flux image reflector: lists the Airflow image's tags in ECR");
         // The chart's pre-install check runs as a Job: it needs a node.
         const flux = this.helmRelease("flux", reflectorRole.arn.apply((imageReflectorRoleArn) => fluxRelease({ imageReflectorRoleArn })), [fluxSystem, nodes]);
-        return { logShipperRoleArn: shipperRole.arn, imageReflectorRoleName: reflectorRole.name, flux };
+        return { logShipperRoleArn: shipperRoleArn, imageReflectorRoleName: reflectorRole.name, flux };
+    }
+
+    /** Fluent Bit: every container's log to the search domain, signed with its own role. */
+    private logShipper(region: string, search: NonNullable<AirflowClusterArgs["logSearch"]>, logging: ReturnType<typeof namespace>): pulumi.Output<string> {
+        const ns = this.namespace("logging", logging);
+        const role = this.serviceAccountRole("log-shipper", SERVICE_ACCOUNTS.fluentBit,
+            pulumi.output(search.domainArn).apply(openSearchWriterPolicy), "Fluent Bit: writes container logs to the log-search domain");
+        this.helmRelease("fluent-bit",
+            pulumi.all([search.endpoint, role.arn]).apply(([opensearchHost, roleArn]) => fluentBitRelease({ opensearchHost, region, roleArn })),
+            [ns]);
+        return role.arn;
     }
 
     /**

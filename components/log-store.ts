@@ -17,22 +17,33 @@ export const OPENSEARCH_TLS_POLICY = "Policy-Min-TLS-1-2-PFS-2023-10";
  */
 export const SERVICE_ROLE_PROPAGATION = "60s";
 
-export interface LogStoreArgs {
+/** The log-search domain's settings. */
+export interface SearchDomainArgs {
     readonly vpcId: pulumi.Input<string>;
     /** One private subnet per zone the domain spans (2 with zone awareness, else 1). */
-    readonly searchSubnetIds: pulumi.Input<string>[];
-    readonly taskLogRetentionDays: number;
+    readonly subnetIds: pulumi.Input<string>[];
     readonly domainName: string;
-    readonly openSearch: {
-        readonly instanceType: string;
-        readonly instanceCount: number;
-        readonly zoneAwareness: boolean;
-        readonly volumeGb: number;
-    };
+    readonly instanceType: string;
+    readonly instanceCount: number;
+    readonly zoneAwareness: boolean;
+    readonly volumeGb: number;
     /** Create the account's OpenSearch service-linked role (once per account). */
     readonly createServiceLinkedRole: boolean;
     /** IAM roles allowed to use the domain's HTTP API (the log shipper's). None: nobody may. */
     readonly logWriterRoleArns?: pulumi.Input<pulumi.Input<string>[]>;
+}
+
+export interface LogStoreArgs {
+    readonly taskLogRetentionDays: number;
+    /** The log-search domain; undefined leaves it out (task logs stay in S3, container logs unsearched). */
+    readonly search?: SearchDomainArgs;
+}
+
+/** The search domain's endpoint and identity, when there is one. */
+export interface SearchDomain {
+    readonly endpoint: pulumi.Output<string>;
+    readonly arn: pulumi.Output<string>;
+    readonly securityGroupId: pulumi.Output<string>;
 }
 
 /**
@@ -44,9 +55,8 @@ export class LogStore extends pulumi.ComponentResource {
     public readonly bucketArn: pulumi.Output<string>;
     /** The KMS key of the bucket: writers need kms:GenerateDataKey on it. */
     public readonly keyArn: pulumi.Output<string>;
-    public readonly domainEndpoint: pulumi.Output<string>;
-    public readonly domainArn: pulumi.Output<string>;
-    public readonly searchSecurityGroupId: pulumi.Output<string>;
+    /** The log-search domain; undefined where the stack leaves it out. */
+    public readonly search?: SearchDomain;
     private readonly name: string;
 
     constructor(name: string, args: LogStoreArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -107,10 +117,26 @@ export class LogStore extends pulumi.ComponentResource {
             policy: bucket.arn.apply((arn) => JSON.stringify(bucketTlsOnlyPolicy(arn))),
         }, parent);
 
-        // ---- OpenSearch: log search, inside the VPC ----
+        this.bucketName = bucket.bucket;
+        this.bucketArn = bucket.arn;
+        this.keyArn = key.arn;
+        this.search = args.search ? this.searchDomain(name, args.search, key) : undefined;
+        this.registerOutputs({
+            bucketName: this.bucketName,
+            bucketArn: this.bucketArn,
+            keyArn: this.keyArn,
+            domainEndpoint: this.search?.endpoint,
+            domainArn: this.search?.arn,
+            searchSecurityGroupId: this.search?.securityGroupId,
+        });
+    }
+
+    /** OpenSearch for searching the cluster's logs, inside the VPC, encrypted, admitting only its writers. */
+    private searchDomain(name: string, search: SearchDomainArgs, key: aws.kms.Key): SearchDomain {
+        const parent = { parent: this };
         // Account-wide, one per account: kept on destroy, since other domains in the account need it.
         // Created here only where asked; the domain then waits for IAM to propagate it.
-        const serviceRole = args.createServiceLinkedRole
+        const serviceRole = search.createServiceLinkedRole
             ? new aws.iam.ServiceLinkedRole(`${name}-opensearch-service-role`, { awsServiceName: "opensearchservice.amazonaws.com" }, { parent: this, retainOnDelete: true })
             : undefined;
         const roleReady = serviceRole
@@ -119,14 +145,13 @@ export class LogStore extends pulumi.ComponentResource {
 
         // No rules here: clients are granted 443 by allowHttpsFrom(). The domain needs no egress.
         const sg = new aws.ec2.SecurityGroup(`${name}-search-sg`, {
-            vpcId: args.vpcId,
+            vpcId: search.vpcId,
             description: "Log-search domain: HTTPS from granted clients only",
             tags: { Name: `${name}-search-sg` },
         }, parent);
 
-        const search = args.openSearch;
         const domain = new aws.opensearch.Domain(`${name}-search`, {
-            domainName: args.domainName,
+            domainName: search.domainName,
             engineVersion: OPENSEARCH_ENGINE,
             clusterConfig: {
                 instanceType: search.instanceType,
@@ -139,34 +164,21 @@ export class LogStore extends pulumi.ComponentResource {
             encryptAtRest: { enabled: true, kmsKeyId: key.arn },
             nodeToNodeEncryption: { enabled: true },
             domainEndpointOptions: { enforceHttps: true, tlsSecurityPolicy: OPENSEARCH_TLS_POLICY },
-            vpcOptions: { subnetIds: args.searchSubnetIds, securityGroupIds: [sg.id] },
+            vpcOptions: { subnetIds: search.subnetIds, securityGroupIds: [sg.id] },
         }, { parent: this, dependsOn: roleReady });
 
         new aws.opensearch.DomainPolicy(`${name}-search-access`, {
             domainName: domain.domainName,
             accessPolicies: pulumi
-                .all([domain.arn, pulumi.output(args.logWriterRoleArns ?? [])])
+                .all([domain.arn, pulumi.output(search.logWriterRoleArns ?? [])])
                 .apply(([arn, roles]) => JSON.stringify(openSearchAccessPolicy(arn, roles))),
         }, parent);
-
-        this.bucketName = bucket.bucket;
-        this.bucketArn = bucket.arn;
-        this.keyArn = key.arn;
-        this.domainEndpoint = domain.endpoint;
-        this.domainArn = domain.arn;
-        this.searchSecurityGroupId = sg.id;
-        this.registerOutputs({
-            bucketName: this.bucketName,
-            bucketArn: this.bucketArn,
-            keyArn: this.keyArn,
-            domainEndpoint: this.domainEndpoint,
-            domainArn: this.domainArn,
-            searchSecurityGroupId: this.searchSecurityGroupId,
-        });
+        return { endpoint: domain.endpoint, arn: domain.arn, securityGroupId: sg.id };
     }
 
     /** Admits HTTPS (443/tcp) to the search domain from one security group: the cluster's nodes. */
     allowHttpsFrom(client: string, grant: ClientGrant): aws.vpc.SecurityGroupIngressRule {
-        return allowPortFrom(`${this.name}-search-from-${client}`, this.searchSecurityGroupId, 443, grant, this);
+        if (!this.search) throw new Error(`${this.name} has no search domain to grant ${client} access to`);
+        return allowPortFrom(`${this.name}-search-from-${client}`, this.search.securityGroupId, 443, grant, this);
     }
 }

@@ -72,6 +72,8 @@ export interface PlatformConfig {
         /** The zones the domain's nodes sit in: 2 with zone awareness, else 1; a subset of availabilityZones. */
         readonly openSearchZones: readonly string[];
         readonly createOpenSearchServiceLinkedRole: boolean;
+        /** The log-search domain and its log shipper; prod keeps them. */
+        readonly logSearch: boolean;
     };
     readonly registry: {
         readonly ciRepository: string;
@@ -395,6 +397,14 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
         default: 30,
         allowed: "an integer from 1 to 3650",
         check: intRange(1, 3650),
+    },
+    {
+        name: "logSearch",
+        type: "boolean",
+        group: "LogStore",
+        description: "Run the OpenSearch log-search domain and the log shipper. false (staging only) saves the domain; task logs stay in S3 and in the UI, container logs in kubectl logs.",
+        default: true,
+        allowed: "true or false; true in prod",
     },
     {
         name: "openSearchInstanceType",
@@ -739,6 +749,8 @@ export function parseConfig(raw: RawConfig, context: { project: string; stack: s
         problem("expectedAwakeHours", `cannot exceed powerDeadlineHours (${deadline}): the scheduler forces sleep by then`);
     }
 
+    if (prod && bool("logSearch") === false) problem("logSearch", "must be true in prod: the design searches the cluster's logs in OpenSearch");
+
     const multiAz = bool("dbMultiAz");
     if (multiAz === false && prod) problem("dbMultiAz", "must be true in prod: the design keeps a standby of the metastore");
     if (multiAz === true && zones !== undefined && zones.length < 2) problem("dbMultiAz", `Multi-AZ needs at least 2 availability zones; ${zones.length} configured`);
@@ -822,6 +834,7 @@ export function parseConfig(raw: RawConfig, context: { project: string; stack: s
             openSearchVolumeGb: osVolume!,
             openSearchZones: openSearchZones!,
             createOpenSearchServiceLinkedRole: bool("createOpenSearchServiceLinkedRole")!,
+            logSearch: bool("logSearch")!,
         },
         registry: {
             ciRepository: str("ciRepository")!,

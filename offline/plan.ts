@@ -6,8 +6,11 @@ import { evaluate, type Evaluation } from "./evaluate";
 import { listStacks } from "./stack-config";
 import type { RecordedResource } from "./mocks";
 import type { Network } from "../components/network";
+import { parseConfig } from "../lib/config";
+import { estimate, readPriceFile, type Estimate } from "../lib/cost";
+import { renderEstimate } from "../lib/cost-report";
 
-function option(argv: readonly string[], ...names: string[]): string | undefined {
+export function option(argv: readonly string[], ...names: string[]): string | undefined {
     const i = argv.findIndex((a) => names.includes(a));
     if (i >= 0) return argv[i + 1];
     const eq = argv.find((a) => names.some((n) => a.startsWith(`${n}=`)));
@@ -43,6 +46,12 @@ export function renderCounts(evaluation: Evaluation): string[] {
     ];
 }
 
+/** The monthly estimate of an evaluated stack, at the awake hours its config expects of a night. */
+export function estimateOf(evaluation: Evaluation): Estimate {
+    const cfg = parseConfig(evaluation.config.values, evaluation.config);
+    return estimate(evaluation.resources, { awakeHoursPerDay: cfg.cost.expectedAwakeHours }, readPriceFile());
+}
+
 async function main(): Promise<number> {
     const argv = process.argv.slice(2);
     const stack = option(argv, "--stack", "-s");
@@ -69,13 +78,18 @@ async function main(): Promise<number> {
         ...renderCounts(evaluation),
         "",
         ...networks.map((n) => `Network: ${n.plan.reason}`),
+        "",
+        ...renderEstimate(estimateOf(evaluation), { stack }),
+        "",
         `(evaluated in ${((Date.now() - started) / 1000).toFixed(1)} s)`,
     ];
     console.log(out.join("\n"));
     return 0;
 }
 
-main().then((code) => process.exit(code), (err) => {
-    console.error(err);
-    process.exit(1);
-});
+if (require.main === module) {
+    main().then((code) => process.exit(code), (err) => {
+        console.error(err);
+        process.exit(1);
+    });
+}

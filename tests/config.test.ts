@@ -48,7 +48,7 @@ describe("config: the stack files", () => {
         assert.ok(staging.cluster.nodeCount < prod.cluster.nodeCount);
         assert.equal(staging.metastore.multiAz, false);
         assert.equal(staging.network.natStrategy, "instance");
-        assert.ok(staging.logStore.openSearchInstanceCount < prod.logStore.openSearchInstanceCount);
+        assert.ok(staging.logStore.openSearchVolumeGb < prod.logStore.openSearchVolumeGb);
         assert.equal(staging.metastore.protectFromDeletion, false);
     });
 
@@ -125,8 +125,10 @@ describe("config: every rule", () => {
         rejects("prod", "taskLogRetentionDays", "0", /from 1 to 3650/);
     });
     it("rejects an OpenSearch count that zone awareness cannot use", () => {
-        rejects("prod", "openSearchInstanceCount", "3", /even count of at least 2; 3 given/);
-        rejects("prod", "openSearchInstanceCount", "1", /even count of at least 2; 1 given/);
+        const zoneAware = (count: string) => problems("prod", { openSearchZoneAwareness: "true", openSearchInstanceCount: count });
+        assert.match(zoneAware("3")[0].allowed, /even count of at least 2; 3 given/);
+        assert.match(zoneAware("1")[0].allowed, /even count of at least 2; 1 given/);
+        assert.deepEqual(zoneAware("2"), []);
         assert.deepEqual(problems("staging", { openSearchInstanceCount: "3" }), []);
     });
     it("rejects an OpenSearch volume larger than the instance type takes", () =>
@@ -166,12 +168,16 @@ describe("config: every rule", () => {
         }), []);
     });
     it("places the search domain in zones of the network, as many as zone awareness takes", () => {
-        rejects("prod", "openSearchZones", '["us-east-1a","us-east-1d"]', /us-east-1d not in availabilityZones/);
-        rejects("prod", "openSearchZones", '["us-east-1a"]', /1 given; zone awareness needs exactly 2/);
-        rejects("prod", "openSearchZones", '["us-east-1b","us-east-1b"]', /distinct/);
+        const zoneAware = { openSearchZoneAwareness: "true", openSearchInstanceCount: "2" };
+        const only = (changes: Record<string, string>) => problems("prod", { ...zoneAware, ...changes }).map((p) => `${p.key}: ${p.allowed}`).join("; ");
+        assert.match(only({ openSearchZones: '["us-east-1a","us-east-1d"]' }), /^data-platform:openSearchZones: us-east-1d not in availabilityZones/);
+        assert.match(only({ openSearchZones: '["us-east-1a"]' }), /^data-platform:openSearchZones: 1 given; zone awareness needs exactly 2$/);
+        assert.match(only({ openSearchZones: '["us-east-1b","us-east-1b"]' }), /^data-platform:openSearchZones: zones must be distinct$/);
         rejects("staging", "openSearchZones", '["us-east-1a","us-east-1b"]', /without zone awareness the domain takes exactly 1/);
-        assert.deepEqual(parseConfig({ ...base("prod"), "data-platform:openSearchZones": '["us-east-1c","us-east-1a"]' }, ctx).logStore.openSearchZones, ["us-east-1c", "us-east-1a"]);
-        assert.deepEqual(parseConfig(base("prod"), ctx).logStore.openSearchZones, ["us-east-1a", "us-east-1b"], "unset: the first zones");
+        const raw = (changes: Record<string, string>) => ({ ...base("prod"), ...Object.fromEntries(Object.entries({ ...zoneAware, ...changes }).map(([k, v]) => [qualifiedKey(k), v])) });
+        assert.deepEqual(parseConfig(raw({ openSearchZones: '["us-east-1c","us-east-1a"]' }), ctx).logStore.openSearchZones, ["us-east-1c", "us-east-1a"]);
+        assert.deepEqual(parseConfig(raw({}), ctx).logStore.openSearchZones, ["us-east-1a", "us-east-1b"], "unset: the first zones");
+        assert.deepEqual(parseConfig(base("prod"), ctx).logStore.openSearchZones, ["us-east-1a"]);
         assert.deepEqual(parseConfig(base("staging"), ctx).logStore.openSearchZones, ["us-east-1a"]);
     });
     it("refuses a Kubernetes version outside EKS standard support, on the day it is checked", () => {

@@ -13,6 +13,7 @@ import { valueOf, type Evaluation } from "../offline/evaluate";
 import type { RecordedResource } from "../offline/mocks";
 import { ingressOf, T } from "./resources";
 import { evaluateOnce, STACKS, stackEvaluation } from "./stacks";
+import { readStackConfig } from "../offline/stack-config";
 
 
 const only = (e: Evaluation, type: string, suffix: string): RecordedResource => {
@@ -196,20 +197,26 @@ for (const stack of STACKS) {
             });
         });
 
-        describe("LogStore: search domain", () => {
-            it(`runs ${prod ? "two nodes over two zones" : "one node"} inside the private subnets of its configured zones, behind its own security group`, () => {
+        describe(`LogStore: search domain${prod ? "" : " (staging with logSearch switched on)"}`, () => {
+            // staging leaves the domain out by default (a cost switch): its tests use the switch on.
+            let e: Evaluation;
+            let cfg: ReturnType<typeof parseConfig>;
+            before(async () => {
+                e = prod ? await stackEvaluation(stack) : await stackEvaluation(stack, { "data-platform:logSearch": true });
+                cfg = parseConfig(e.config.values, e.config);
+            });
+            it("runs one node inside the private subnet of its configured zone, behind its own security group", () => {
                 const domain = only(e, "aws:opensearch/domain:Domain", "logstore-search");
                 const sg = only(e, T.sg, "logstore-search-sg");
-                const nodes = prod ? 2 : 1;
                 assert.equal(domain.inputs.clusterConfig.instanceType, "t3.small.search");
-                assert.equal(domain.inputs.clusterConfig.instanceCount, nodes);
-                assert.equal(domain.inputs.clusterConfig.zoneAwarenessEnabled, prod);
-                assert.deepEqual(domain.inputs.clusterConfig.zoneAwarenessConfig, prod ? { availabilityZoneCount: 2 } : undefined);
-                assert.equal(domain.inputs.vpcOptions.subnetIds.length, nodes);
+                assert.equal(domain.inputs.clusterConfig.instanceCount, 1);
+                assert.equal(domain.inputs.clusterConfig.zoneAwarenessEnabled, false);
+                assert.deepEqual(domain.inputs.clusterConfig.zoneAwarenessConfig, undefined);
+                assert.equal(domain.inputs.vpcOptions.subnetIds.length, 1);
                 for (const id of domain.inputs.vpcOptions.subnetIds) assert.ok(privateSubnetIds.includes(id), `${id} is not a private subnet`);
                 const zones = domain.inputs.vpcOptions.subnetIds.map((id: string) => e.byId(id).inputs.availabilityZone);
                 assert.deepEqual(zones, cfg.logStore.openSearchZones, "one subnet per configured zone");
-                assert.deepEqual(zones, prod ? ["us-east-1a", "us-east-1b"] : ["us-east-1a"]);
+                assert.deepEqual(zones, ["us-east-1a"]);
                 assert.deepEqual(domain.inputs.vpcOptions.securityGroupIds, [sg.id]);
                 assert.deepEqual(domain.inputs.ebsOptions, { ebsEnabled: true, volumeType: "gp3", volumeSize: cfg.logStore.openSearchVolumeGb });
             });
@@ -286,10 +293,27 @@ for (const stack of STACKS) {
     });
 }
 
+describe("data services: staging's logSearch switch off (the stack as configured)", () => {
+    it("builds no search domain, no log shipper and no 443 grant; task logs still go to S3", async () => {
+        const e = await stackEvaluation("staging");
+        assert.equal(parseConfig(e.config.values, e.config).logStore.logSearch, false);
+        for (const type of ["aws:opensearch/domain:Domain", "aws:opensearch/domainPolicy:DomainPolicy", "aws:iam/serviceLinkedRole:ServiceLinkedRole"]) assert.deepEqual(e.ofType(type), [], type);
+        assert.deepEqual(e.ofType(T.sg).filter((s) => s.name.endsWith("search-sg")), []);
+        assert.deepEqual(e.ofType(T.ingress).filter((r) => r.inputs.fromPort === 443 && r.name.includes("logstore")), []);
+        assert.deepEqual(e.ofType("kubernetes:helm.sh/v3:Release").filter((r) => r.name.endsWith("fluent-bit")), []);
+        assert.deepEqual(e.ofType("aws:iam/role:Role").filter((r) => r.name.endsWith("log-shipper-role")), []);
+        assert.equal(e.ofType("aws:s3/bucket:Bucket").length, 1);
+        assert.equal(e.outputs.logSearchEndpoint, undefined);
+    });
+    it("is refused in prod", () => {
+        assert.throws(() => parseConfig({ ...readStackConfig("prod").values, "data-platform:logSearch": "false" }, { project: "data-platform", stack: "prod" }), /logSearch: "false" → must be true in prod/);
+    });
+});
+
 describe("data services: the account-wide singletons, created where asked", () => {
     let e: Evaluation;
     before(async () => {
-        e = await stackEvaluation("staging", { "data-platform:createGithubOidcProvider": true, "data-platform:createOpenSearchServiceLinkedRole": true });
+        e = await stackEvaluation("staging", { "data-platform:createGithubOidcProvider": true, "data-platform:createOpenSearchServiceLinkedRole": true, "data-platform:logSearch": true });
     });
 
     it("creates the GitHub OIDC provider, keeps it on destroy, and the CI role trusts it", () => {
@@ -329,9 +353,16 @@ describe("data services: a CI environment beside the branch", () => {
 });
 
 describe("data services: the search domain's zones, chosen by config", () => {
-    it("places the nodes in the private subnets of the zones named", async () => {
-        const e = await stackEvaluation("prod", { "data-platform:openSearchZones": ["us-east-1c", "us-east-1b"] });
+    it("places two zone-aware nodes in the private subnets of the two zones named", async () => {
+        const e = await stackEvaluation("prod", {
+            "data-platform:openSearchZones": ["us-east-1c", "us-east-1b"],
+            "data-platform:openSearchZoneAwareness": true,
+            "data-platform:openSearchInstanceCount": 2,
+        });
         const domain = only(e, "aws:opensearch/domain:Domain", "logstore-search");
+        assert.equal(domain.inputs.clusterConfig.instanceCount, 2);
+        assert.equal(domain.inputs.clusterConfig.zoneAwarenessEnabled, true);
+        assert.deepEqual(domain.inputs.clusterConfig.zoneAwarenessConfig, { availabilityZoneCount: 2 });
         assert.deepEqual(domain.inputs.vpcOptions.subnetIds.map((id: string) => e.byId(id).inputs.availabilityZone), ["us-east-1c", "us-east-1b"]);
         for (const id of domain.inputs.vpcOptions.subnetIds) assert.equal(e.byId(id).inputs.tags.Tier, "private");
     });
@@ -343,7 +374,7 @@ describe("data services: grants (a program that uses them)", () => {
         e = await evaluateOnce({
             stack: "staging",
             program: async () => {
-                const common = { vpcId: "vpc-1", privateSubnetIds: ["subnet-a", "subnet-b", "subnet-c"], searchSubnetIds: ["subnet-a"] };
+                const common = { vpcId: "vpc-1", privateSubnetIds: ["subnet-a", "subnet-b", "subnet-c"] };
                 const metastore = new Metastore("grant-metastore", {
                     ...common, region: "us-east-1", accountId: "123456789012", identifier: "grant-metastore", instanceClass: "db.t3.micro", multiAz: false,
                     allocatedStorageGb: 20, maxAllocatedStorageGb: 50, backupRetentionDays: 1, protectFromDeletion: false, logRetentionDays: 7,
@@ -351,9 +382,12 @@ describe("data services: grants (a program that uses them)", () => {
                 metastore.allowFrom("nodes", { securityGroupId: "sg-nodes", description: "Airflow pods on the cluster's nodes" });
                 metastore.allowFrom("scheduler", { securityGroupId: "sg-scheduler", description: "NightlyScheduler functions" });
                 const logs = new LogStore("grant-logs", {
-                    ...common, taskLogRetentionDays: 7, domainName: "grant-logs",
-                    openSearch: { instanceType: "t3.small.search", instanceCount: 1, zoneAwareness: false, volumeGb: 10 },
-                    createServiceLinkedRole: false, logWriterRoleArns: ["arn:aws:iam::123456789012:role/log-shipper"],
+                    taskLogRetentionDays: 7,
+                    search: {
+                        vpcId: "vpc-1", subnetIds: ["subnet-a"], domainName: "grant-logs",
+                        instanceType: "t3.small.search", instanceCount: 1, zoneAwareness: false, volumeGb: 10,
+                        createServiceLinkedRole: false, logWriterRoleArns: ["arn:aws:iam::123456789012:role/log-shipper"],
+                    },
                 });
                 logs.allowHttpsFrom("nodes", { securityGroupId: "sg-nodes", description: "Log shipper on the cluster's nodes" });
                 const registry = new Registry("grant-registry", {

@@ -34,7 +34,7 @@ describe("npm run plan", function () {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "broken-"));
         fs.copyFileSync(path.join(ROOT, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
         const broken = fs.readFileSync(path.join(ROOT, "Pulumi.prod.yaml"), "utf8")
-            .replace("natStrategy: single-gateway", "natStrategy: nat-gateway")
+            .replace("natStrategy: instance", "natStrategy: nat-gateway")
             .replace("nodeCount: 4", "nodeCount: 500")
             .replace("    - us-east-1c\n", "");
         fs.writeFileSync(path.join(dir, "Pulumi.broken.yaml"), broken);

@@ -431,9 +431,27 @@ for (const stack of STACKS) {
 
         it("the rules had something to check: the stack holds the resources they are about", async () => {
             const types = new Set((await stackEvaluation(stack)).resources.map((x) => x.type));
-            for (const t of [T.rds, T.rdsParams, T.bucket, T.publicAccessBlock, T.bucketEncryption, T.bucketPolicy, T.openSearch, T.ecr, T.kmsKey, T.iamRolePolicy, T.securityGroup]) {
+            // staging leaves the search domain out (logSearch false); the switch-on variant is checked below.
+            const expected = [T.rds, T.rdsParams, T.bucket, T.publicAccessBlock, T.bucketEncryption, T.bucketPolicy, T.ecr, T.kmsKey, T.iamRolePolicy, T.securityGroup,
+                "aws:eks/cluster:Cluster", "aws:eks/nodeGroup:NodeGroup", "aws:ec2/launchTemplate:LaunchTemplate", "aws:lambda/function:Function", "aws:scheduler/schedule:Schedule"];
+            for (const t of stack === "prod" ? [...expected, T.openSearch] : expected) {
                 assert.ok(types.has(t), `${stack} has a ${t}`);
             }
+        });
+
+        it("has no violation of any mandatory rule with the log-search domain switched on", async () => {
+            const e = await stackEvaluation(stack, { "data-platform:logSearch": true });
+            assert.ok(e.resources.some((x) => x.type === T.openSearch));
+            const violations: string[] = [];
+            for (const policy of rules.resourcePolicies) {
+                for (const rec of e.resources.filter((x) => x.custom)) {
+                    for (const m of await violationsOf(policy, asInputs(rec))) violations.push(`${policy.name} ${rec.type} ${rec.name}: ${m}`);
+                }
+            }
+            for (const policy of rules.stackPolicies.filter((p) => p.enforcementLevel === "mandatory")) {
+                for (const m of await stackViolationsOf(policy, e.resources.map(asOutputs))) violations.push(`${policy.name}: ${m}`);
+            }
+            assert.deepEqual(violations, []);
         });
 
         it("the advisory cost ceiling agrees with the estimate", async () => {
