@@ -347,12 +347,11 @@ export class AirflowCluster extends pulumi.ComponentResource {
             }, k8sOpts);
 
         const caBundle = rdsCaBundle();
-        for (const [part, ns] of [["airflow", airflowNs], ["bootstrap", bootstrapNs]] as const) {
+        const caConfigMaps = ([["airflow", airflowNs], ["bootstrap", bootstrapNs]] as const).map(([part, ns]) =>
             new k8s.core.v1.ConfigMap(`${name}-rds-ca-${part}`, {
                 metadata: { name: AIRFLOW_RDS_CA.configMap, namespace: ns.metadata.name },
                 data: { [AIRFLOW_RDS_CA.key]: caBundle },
-            }, k8sOpts);
-        }
+            }, k8sOpts));
         const db = args.metastore;
         secret("metadata", airflowNs, AIRFLOW_SECRETS.metadata.name, {
             [AIRFLOW_SECRETS.metadata.key]: pulumi.all([dbPassword.result, db.address]).apply(([password, host]) =>
@@ -374,16 +373,19 @@ export class AirflowCluster extends pulumi.ComponentResource {
             "master-password": db.masterPassword,
             "airflow-password": dbPassword.result,
         });
-        new k8s.batch.v1.Job(`${name}-airflow-db-user`, pulumi.all([db.address, pulumi.secret(dbPassword.result)]).apply(([host, password]) => bootstrapJob({
+        // A new password means a new Job (a Job's template cannot change). Eight hex digits of a hash
+        // reveal nothing of the password, so the Job itself need not be secret in the plan.
+        const revision = pulumi.unsecret(pulumi.all([db.address, dbPassword.result]).apply(([host, password]) =>
+            createHash("sha256").update(`${host}:${password}`).digest("hex").slice(0, 8)));
+        new k8s.batch.v1.Job(`${name}-airflow-db-user`, pulumi.all([db.address, revision]).apply(([host, jobRevision]) => bootstrapJob({
             host,
             port: db.port,
             database: db.database,
             masterUser: db.masterUsername,
             caConfigMap: AIRFLOW_RDS_CA.configMap,
             caKey: AIRFLOW_RDS_CA.key,
-            // A new password means a new Job (a Job's template cannot change).
-            revision: createHash("sha256").update(`${host}:${password}`).digest("hex").slice(0, 8),
-        })) as unknown as k8s.batch.v1.JobArgs, { ...k8sOpts, dependsOn: [credentials] });
+            revision: jobRevision,
+        })) as unknown as k8s.batch.v1.JobArgs, { ...k8sOpts, dependsOn: [credentials, caConfigMaps[1]] });
 
         // The UI's load balancer: its security group is the allow-list (the controller attaches it).
         const exposure = uiExposure({ uiCertificateArn: args.airflow.uiCertificateArn, uiAllowedCidrs: args.airflow.uiAllowedCidrs });

@@ -1,6 +1,7 @@
 // Airflow's own database user. Airflow connects as `airflow`, which owns what it creates in the
 // `airflow` database and can do nothing else: not create roles or databases, not read other
-// databases, not change the instance; the RDS master user (rds_superuser) stays with the platform.
+// databases' tables (PUBLIC's default CONNECT lets it open the empty `postgres` database, nothing
+// more), not change the instance; the RDS master user (rds_superuser) stays with the platform.
 //
 // Creating a PostgreSQL role needs SQL from inside the VPC, so a Kubernetes Job runs it on the
 // cluster at the next wake (the database is private and the nodes may be asleep during `pulumi up`).
@@ -96,5 +97,6 @@ export function bootstrapJob(input: BootstrapJobInput) {
 
 /** Airflow's metadata connection: its own user, TLS verified against the RDS CA mounted at caPath. */
 export function airflowConnectionUri(input: { password: string; host: string; port: number; database: string; caPath: string }): string {
-    return `postgresql://${AIRFLOW_DB_USER}:${input.password}@${input.host}:${input.port}/${input.database}?sslmode=verify-full&sslrootcert=${input.caPath}`;
+    // Percent-encoded: the generated password is letters and digits, but a URI must not depend on that.
+    return `postgresql://${AIRFLOW_DB_USER}:${encodeURIComponent(input.password)}@${input.host}:${input.port}/${input.database}?sslmode=verify-full&sslrootcert=${input.caPath}`;
 }
