@@ -12,6 +12,8 @@ import { Registry } from "./components/registry";
 import { AirflowCluster } from "./components/airflow-cluster";
 import { NightlyScheduler } from "./components/nightly-scheduler";
 import { powerSettings } from "./lib/power";
+import { CostBudget } from "./components/budget";
+import { budgetAmount, readEstimates } from "./lib/budget";
 import { EKS_ADDON_VERSIONS } from "./k8s/versions";
 import { addonConfigurationValues } from "./k8s/coredns";
 import { imageBranchSetting } from "./lib/image-tags";
@@ -128,6 +130,14 @@ export = async () => {
         logRetentionDays: cfg.logRetentionDays,
     }, providers);
     metastore.allowFrom("scheduler", { securityGroupId: scheduler.watcherSecurityGroupId, description: "NightlyScheduler watcher reads Airflow's run states" });
+
+    const budget = budgetAmount(cfg.cost.monthlyBudgetUsd, readEstimates()[cfg.stack]);
+    new CostBudget(`${names.prefix}-budget`, {
+        stack: cfg.stack,
+        budgetName: `${names.prefix}-monthly`,
+        limitUsd: budget.value,
+        email: cfg.operatorEmail,
+    }, providers);
 
     return {
         vpcId: network.vpcId,

@@ -6,6 +6,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 
+import { readEstimates } from "../lib/budget";
+
 const ROOT = path.join(__dirname, "..");
 
 function plan(...args: string[]) {
@@ -26,6 +28,11 @@ describe("npm run plan", function () {
             assert.match(run.stdout, new RegExp(`^[│ ]  [├└]─ aws:ec2/vpc:Vpc  data-platform-${stack}-network-vpc$`, "m"));
             assert.match(run.stdout, /\d+ resources: \d+ components/);
             assert.match(run.stdout, /Network: one/);
+            // The itemised estimate follows the tree: the control plane line, the total, the always-on figure.
+            assert.match(run.stdout, new RegExp(`^Monthly estimate for ${stack} \\(us-east-1 on-demand prices of \\d{4}-\\d\\d-\\d\\d; awake 60\\.8 of 730 h\\):$`, "m"));
+            assert.match(run.stdout, /^\s+\$73\.00  EKS control plane/m);
+            assert.match(run.stdout, /^\s+\$\d+\.\d\d  total a month$/m);
+            assert.match(run.stdout, /^\s+\$\d+\.\d\d  the same platform if it never slept$/m);
             assert.ok(run.seconds < 15, `took ${run.seconds} s`);
         });
     }
@@ -51,5 +58,20 @@ describe("npm run plan", function () {
         const run = plan();
         assert.equal(run.status, 2);
         assert.match(run.stderr, /usage: npm run plan -- --stack <name>.*stacks: prod, staging/);
+    });
+});
+
+describe("npm run bench", function () {
+    this.timeout(120_000);
+    it("prints one line per stack: the monthly estimate, always on, and the plan's run time", () => {
+        const run = spawnSync("npm", ["run", "--silent", "bench"], { cwd: ROOT, encoding: "utf8" });
+        assert.equal(run.status, 0, run.stderr);
+        const estimates = readEstimates();
+        for (const stack of ["prod", "staging"]) {
+            const line = run.stdout.split("\n").find((l) => l.startsWith(`${stack} ... `));
+            assert.ok(line, `no line for ${stack} in:\n${run.stdout}`);
+            assert.match(line, /^\w+ \.\.\. \$\d+\.\d\d a month \(always on \$\d+\.\d\d; sleeping saves \$\d+\.\d\d; planned in \d+\.\d s\)$/);
+            assert.ok(line.startsWith(`${stack} ... $${estimates[stack]!.monthly.toFixed(2)} a month`), `${line} vs data/estimates.json`);
+        }
     });
 });
