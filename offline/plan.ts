@@ -52,6 +52,40 @@ export function estimateOf(evaluation: Evaluation): Estimate {
     return estimate(evaluation.resources, { awakeHoursPerDay: cfg.cost.expectedAwakeHours }, readPriceFile());
 }
 
+/** A convenience a stack may switch off (staging only; prod's config refuses), and how to switch it on. */
+interface CostSwitch {
+    readonly what: string;
+    readonly off: (cfg: ReturnType<typeof parseConfig>) => boolean;
+    readonly on: Readonly<Record<string, string | boolean | string[]>>;
+}
+
+export const COST_SWITCHES: readonly CostSwitch[] = [
+    { what: "the log-search domain and its log shipper (logSearch false)", off: (cfg) => !cfg.logStore.logSearch, on: { "data-platform:logSearch": true } },
+    {
+        what: "the UI's public load balancer (no uiCertificateArn)",
+        off: (cfg) => cfg.airflow.uiCertificateArn === undefined,
+        on: {
+            "data-platform:uiCertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-0000-0000-000000000000",
+            "data-platform:uiAllowedCidrs": ["203.0.113.0/24"],
+        },
+    },
+];
+
+/**
+ * What each switched-off convenience saves: the stack evaluated again with the switch on, priced the
+ * same way. From the graphs, not from a second copy of the prices.
+ */
+export async function switchSavings(evaluation: Evaluation, configDir?: string): Promise<string[]> {
+    const cfg = parseConfig(evaluation.config.values, evaluation.config);
+    const base = estimateOf(evaluation).total;
+    const lines: string[] = [];
+    for (const s of COST_SWITCHES.filter((x) => x.off(cfg))) {
+        const on = estimateOf(await evaluate({ stack: evaluation.config.stack, configDir, overrides: s.on }));
+        lines.push(`  switched off: ${s.what} saves $${(on.total - base).toFixed(2)} a month`);
+    }
+    return lines.length === 0 ? [] : ["Cost switches:", ...lines];
+}
+
 async function main(): Promise<number> {
     const argv = process.argv.slice(2);
     const stack = option(argv, "--stack", "-s");
@@ -80,6 +114,7 @@ async function main(): Promise<number> {
         ...networks.map((n) => `Network: ${n.plan.reason}`),
         "",
         ...renderEstimate(estimateOf(evaluation), { stack }),
+        ...(await switchSavings(evaluation, configDir)),
         "",
         `(evaluated in ${((Date.now() - started) / 1000).toFixed(1)} s)`,
     ];

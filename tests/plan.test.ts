@@ -33,6 +33,13 @@ describe("npm run plan", function () {
             assert.match(run.stdout, /^\s+\$73\.00  EKS control plane/m);
             assert.match(run.stdout, /^\s+\$\d+\.\d\d  total a month$/m);
             assert.match(run.stdout, /^\s+\$\d+\.\d\d  the same platform if it never slept$/m);
+            // staging switches off two conveniences; the plan prices each (prod refuses the switches).
+            const switches = [...run.stdout.matchAll(/^  switched off: (.+) saves \$(\d+\.\d\d) a month$/gm)].map((m) => [m[1], Number(m[2])] as const);
+            if (stack === "prod") assert.deepEqual(switches, []);
+            else {
+                assert.deepEqual(switches.map(([what]) => what), ["the log-search domain and its log shipper (logSearch false)", "the UI's public load balancer (no uiCertificateArn)"]);
+                for (const [what, saving] of switches) assert.ok(saving > 25 && saving < 35, `${what}: $${saving}`);
+            }
             assert.ok(run.seconds < 15, `took ${run.seconds} s`);
         });
     }
