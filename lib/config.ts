@@ -7,7 +7,7 @@
 import { formatCidr, parseCidr, isRfc1918 } from "./cidr";
 import { airflowSizesFor, checkBudget } from "./capacity";
 import { DEFAULT_KUBERNETES_VERSION, EKS_VERSIONS, standardSupportProblem } from "./eks-versions";
-import { backupWindowProblem, DEFAULT_TIME_ZONE, DEFAULT_WAKE_CRON, parseDailyCron, powerSettings } from "./power";
+import { backupWindowProblem, DEFAULT_TIME_ZONE, DEFAULT_WAKE_CRON, parseDailyCron, powerSettings, type PowerSettings } from "./power";
 import { familiesOf, lookupInstanceType, OPENSEARCH_INSTANCE_TYPES, RDS_INSTANCE_CLASSES } from "./instance-types";
 
 export const PROJECT = "data-platform";
@@ -85,14 +85,8 @@ export interface PlatformConfig {
         readonly keepTaggedImages: number;
         readonly untaggedExpiryDays: number;
     };
-    readonly power: {
-        readonly wakeCron: string;
-        readonly timeZone: string;
-        readonly watchIntervalMinutes: number;
-        readonly graceMinutes: number;
-        readonly deadlineHours: number;
-        readonly dbLeadMinutes: number;
-    };
+    /** The NightlyScheduler's configurable settings (the rest are derived by powerSettings). */
+    readonly power: Pick<PowerSettings, "wakeCron" | "timeZone" | "watchIntervalMinutes" | "graceMinutes" | "deadlineHours" | "dbLeadMinutes">;
     readonly cost: {
         /** Hours a day the platform is expected awake: what the estimate prices the sleeping parts at. */
         readonly expectedAwakeHours: number;

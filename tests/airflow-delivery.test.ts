@@ -18,16 +18,10 @@ import { PLATFORM_SETTING_KEYS, platformSettings } from "../lib/platform-setting
 import { certificateNames, rootCaName } from "../lib/rds-ca";
 import { API_SERVER_PORT, UI_ALB_ROLE_TAG } from "../components/airflow-cluster";
 import { valueOf, type Evaluation } from "../offline/evaluate";
-import type { RecordedResource } from "../offline/mocks";
-import { T } from "./resources";
+import { T, only } from "./resources";
 import { STACKS, stackEvaluation } from "./stacks";
 
 const SCHEMAS = path.join(__dirname, "..", "..", "shared", "schemas");
-const only = (e: Evaluation, type: string, suffix: string): RecordedResource => {
-    const found = e.ofType(type).filter((r) => r.name.endsWith(suffix));
-    assert.equal(found.length, 1, `expected one ${type} named *${suffix}, found ${found.map((r) => r.name).join(", ") || "none"}`);
-    return found[0];
-};
 const NAMESPACE = "kubernetes:core/v1:Namespace";
 const SECRET = "kubernetes:core/v1:Secret";
 const CONFIG_MAP = "kubernetes:core/v1:ConfigMap";

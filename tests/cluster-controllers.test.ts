@@ -12,16 +12,11 @@ import { FLUX_CONTROLLERS, IRSA_ANNOTATION, SERVICE_ACCOUNTS } from "../k8s/cont
 import { CHARTS, LBC_IAM_POLICY, type ChartPin } from "../k8s/versions";
 import type { Evaluation } from "../offline/evaluate";
 import type { RecordedResource } from "../offline/mocks";
-import { T } from "./resources";
+import { T, only } from "./resources";
 import { STACKS, stackEvaluation } from "./stacks";
 
 const ROOT = path.join(__dirname, "..");
 const json = (text: string) => JSON.parse(text);
-const only = (e: Evaluation, type: string, suffix: string): RecordedResource => {
-    const found = e.ofType(type).filter((r) => r.name.endsWith(suffix));
-    assert.equal(found.length, 1, `expected one ${type} named *${suffix}, found ${found.map((r) => r.name).join(", ") || "none"}`);
-    return found[0];
-};
 const list = <X>(x: X | readonly X[] | undefined): X[] => (x === undefined ? [] : Array.isArray(x) ? [...x] : [x as X]);
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";

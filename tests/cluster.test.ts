@@ -9,15 +9,10 @@ import { CLUSTER_ADMIN_POLICY, CONTROL_PLANE_LOGS, NODE_MANAGED_POLICIES } from 
 import { EKS_ADDON_VERSIONS } from "../k8s/versions";
 import type { Evaluation } from "../offline/evaluate";
 import type { RecordedResource } from "../offline/mocks";
-import { T } from "./resources";
+import { T, only } from "./resources";
 import { STACKS, stackEvaluation } from "./stacks";
 
 const json = (text: string) => JSON.parse(text);
-const only = (e: Evaluation, type: string, suffix: string): RecordedResource => {
-    const found = e.ofType(type).filter((r) => r.name.endsWith(suffix));
-    assert.equal(found.length, 1, `expected one ${type} named *${suffix}, found ${found.map((r) => r.name).join(", ") || "none"}`);
-    return found[0];
-};
 const EKS = "aws:eks/cluster:Cluster";
 const NODE_GROUP = "aws:eks/nodeGroup:NodeGroup";
 const ROLE = "aws:iam/role:Role";

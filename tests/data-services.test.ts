@@ -10,17 +10,11 @@ import { ENGINE_LIFECYCLE_SUPPORT, Metastore, POSTGRES_MAJOR } from "../componen
 import { LogStore, OPENSEARCH_TLS_POLICY, SERVICE_ROLE_PROPAGATION } from "../components/log-store";
 import { Registry } from "../components/registry";
 import { valueOf, type Evaluation } from "../offline/evaluate";
-import type { RecordedResource } from "../offline/mocks";
-import { ingressOf, T } from "./resources";
+import { T, ingressOf, only } from "./resources";
 import { evaluateOnce, STACKS, stackEvaluation } from "./stacks";
 import { readStackConfig } from "../offline/stack-config";
 
 
-const only = (e: Evaluation, type: string, suffix: string): RecordedResource => {
-    const found = e.ofType(type).filter((r) => r.name.endsWith(suffix));
-    assert.equal(found.length, 1, `expected one ${type} named *${suffix}, found ${found.map((r) => r.name).join(", ") || "none"}`);
-    return found[0];
-};
 const json = (text: string) => JSON.parse(text);
 // How @pulumi/pulumi marks a serialised secret on the wire.
 const SECRET_SIG_KEY = specialSigKey;

@@ -9,6 +9,7 @@ import * as aws from "@pulumi/aws";
 import type { PolicyResource, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
 import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import { estimate, readPriceFile } from "../lib/cost";
+import type { Evaluation } from "../offline/evaluate";
 import type { RecordedResource } from "../offline/mocks";
 import * as rules from "../policy/rules";
 import { STACKS, stackEvaluation } from "./stacks";
@@ -413,20 +414,25 @@ function plain(value: unknown): any {
 const asInputs = (rec: RecordedResource): Spec => ({ type: rec.type, name: rec.name, props: plain(rec.inputs) });
 const asOutputs = (rec: RecordedResource): Spec => ({ type: rec.type, name: rec.name, props: { ...plain(rec.state), ...(rec.id ? { id: rec.id } : {}) } });
 
+/** Every mandatory rule's violations over an evaluated program, as "rule type name: message". */
+async function mandatoryViolations(e: Evaluation): Promise<string[]> {
+    const violations: string[] = [];
+    for (const policy of rules.resourcePolicies) {
+        for (const rec of e.resources.filter((x) => x.custom)) {
+            for (const m of await violationsOf(policy, asInputs(rec))) violations.push(`${policy.name} ${rec.type} ${rec.name}: ${m}`);
+        }
+    }
+    for (const policy of rules.stackPolicies.filter((p) => p.enforcementLevel === "mandatory")) {
+        for (const m of await stackViolationsOf(policy, e.resources.map(asOutputs))) violations.push(`${policy.name}: ${m}`);
+    }
+    return violations;
+}
+
 for (const stack of STACKS) {
     describe(`policy pack over the ${stack} stack as evaluated today`, () => {
         it("has no violation of any mandatory rule", async () => {
             const e = await stackEvaluation(stack);
-            const violations: string[] = [];
-            for (const policy of rules.resourcePolicies) {
-                for (const rec of e.resources.filter((x) => x.custom)) {
-                    for (const m of await violationsOf(policy, asInputs(rec))) violations.push(`${policy.name} ${rec.type} ${rec.name}: ${m}`);
-                }
-            }
-            for (const policy of rules.stackPolicies.filter((p) => p.enforcementLevel === "mandatory")) {
-                for (const m of await stackViolationsOf(policy, e.resources.map(asOutputs))) violations.push(`${policy.name}: ${m}`);
-            }
-            assert.deepEqual(violations, []);
+            assert.deepEqual(await mandatoryViolations(e), []);
         });
 
         it("the rules had something to check: the stack holds the resources they are about", async () => {
@@ -442,16 +448,7 @@ for (const stack of STACKS) {
         it("has no violation of any mandatory rule with the log-search domain switched on", async () => {
             const e = await stackEvaluation(stack, { "data-platform:logSearch": true });
             assert.ok(e.resources.some((x) => x.type === T.openSearch));
-            const violations: string[] = [];
-            for (const policy of rules.resourcePolicies) {
-                for (const rec of e.resources.filter((x) => x.custom)) {
-                    for (const m of await violationsOf(policy, asInputs(rec))) violations.push(`${policy.name} ${rec.type} ${rec.name}: ${m}`);
-                }
-            }
-            for (const policy of rules.stackPolicies.filter((p) => p.enforcementLevel === "mandatory")) {
-                for (const m of await stackViolationsOf(policy, e.resources.map(asOutputs))) violations.push(`${policy.name}: ${m}`);
-            }
-            assert.deepEqual(violations, []);
+            assert.deepEqual(await mandatoryViolations(e), []);
         });
 
         it("the advisory cost ceiling agrees with the estimate", async () => {

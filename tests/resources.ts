@@ -1,5 +1,6 @@
 // Resource type tokens and look-ups the tests share.
 
+import { strict as assert } from "assert";
 import type { Evaluation } from "../offline/evaluate";
 import type { RecordedResource } from "../offline/mocks";
 
@@ -25,4 +26,11 @@ export const T = {
 /** The ingress rule resources attached to a security group. */
 export function ingressOf(e: Evaluation, sg: RecordedResource): RecordedResource[] {
     return e.ofType(T.ingress).filter((r) => r.inputs.securityGroupId === sg.id);
+}
+
+/** The one resource of a type whose name ends with suffix (components name children `${name}-<part>`). */
+export function only(e: Evaluation, type: string, suffix: string): RecordedResource {
+    const found = e.ofType(type).filter((r) => r.name.endsWith(suffix));
+    assert.equal(found.length, 1, `expected one ${type} named *${suffix}, found ${found.map((r) => r.name).join(", ") || "none"}`);
+    return found[0];
 }
