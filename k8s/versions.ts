@@ -19,37 +19,12 @@ export interface ChartPin {
 }
 
 /**
- * The Kubernetes version of a new cluster. 1.36 rather than 1.35: both are in standard support on
- * 2026-11-23, but 1.36's ends on 2027-08-02 and 1.35's on 2027-03-27, so 1.36 leaves four more months
- * before the cluster must be upgraded or start paying extended support ($0.60 instead of $0.10 an
- * hour). 1.34 leaves standard support on 2026-12-02, nine days after the pin was chosen.
+ * The Kubernetes version of a new cluster, and the standard-support calendar behind the config rule,
+ * live in lib/eks-versions.ts (config reads them); re-exported here beside the add-ons built for it.
  * Flux 2.8.5's pre-install check (`flux check --pre`) requires Kubernetes >= 1.33.0 with no upper
  * bound (fluxcd/flux2 v2.8.5 cmd/flux/check.go `kubernetesConstraints`), so 1.36 passes it.
  */
-export const KUBERNETES_VERSION = "1.36";
-
-/**
- * The last day of EKS standard support of each version still in it on 2026-11-23
- * (../shared/schemas/README.md, "Kubernetes on EKS": 1.34 from the EKS user guide, 1.35 from
- * endoflife.date, 1.36 from a secondary source that fits EKS's 14-month rule).
- */
-export const EKS_STANDARD_SUPPORT_ENDS: Readonly<Record<string, string>> = {
-    "1.34": "2026-12-02",
-    "1.35": "2027-03-27",
-    "1.36": "2027-08-02",
-};
-
-/**
- * Whether `version` is in EKS standard support on `onDate` (YYYY-MM-DD), with the reason when it is
- * not: the rule behind the config check "a Kubernetes version outside standard support". A version
- * this table does not know is refused rather than guessed.
- */
-export function standardSupportProblem(version: string, onDate: string): string | undefined {
-    const ends = EKS_STANDARD_SUPPORT_ENDS[version];
-    if (ends === undefined) return `EKS standard support is known here for ${Object.keys(EKS_STANDARD_SUPPORT_ENDS).join(", ")} only`;
-    if (onDate > ends) return `${version} left EKS standard support on ${ends}; after that EKS bills extended support ($0.60 an hour instead of $0.10)`;
-    return undefined;
-}
+export { DEFAULT_KUBERNETES_VERSION as KUBERNETES_VERSION } from "../lib/eks-versions";
 
 /**
  * EKS managed add-on versions for Kubernetes 1.36.

@@ -21,7 +21,12 @@ export const EKS_VERSIONS: readonly EksVersion[] = [
     { version: "1.36", released: "2026-06-02", standardSupportEnds: "2027-08-02" },
 ];
 
-/** The version new clusters get: the newest in standard support, the longest before an upgrade is due. */
+/**
+ * The version new clusters get. 1.36 rather than 1.35: both are in standard support on 2026-11-23,
+ * but 1.36's ends on 2027-08-02 and 1.35's on 2027-03-27, so 1.36 leaves four more months before the
+ * cluster must be upgraded (or, under the STANDARD upgrade policy, is upgraded by EKS). 1.34 leaves
+ * standard support on 2026-12-02, nine days after the pin was chosen.
+ */
 export const DEFAULT_KUBERNETES_VERSION = "1.36";
 
 /** Why a version is not acceptable on `today`, or undefined when it is in standard support. */

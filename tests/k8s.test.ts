@@ -11,8 +11,8 @@ import {
     EKS_ADDON_VERSIONS,
     KUBERNETES_VERSION,
     LBC_IAM_POLICY,
-    standardSupportProblem,
 } from "../k8s/versions";
+import { standardSupportProblem as problemOn } from "../lib/eks-versions";
 import {
     FLUENT_BIT_STATE_DIR,
     FLUX_CONTROLLERS,
@@ -109,13 +109,14 @@ describe("k8s: pinned versions", () => {
         assert.deepEqual(releases.map(([s]) => `${s.namespace}/${s.name}`), ["kube-system/aws-load-balancer-controller", "logging/fluent-bit", "flux-system/flux2"]);
     });
     it("runs Kubernetes 1.36, in standard support now and for months to come; 1.34 is about to leave it", () => {
+        const standardSupportProblem = (version: string, day: string) => problemOn(version, new Date(`${day}T12:00:00Z`));
         assert.equal(KUBERNETES_VERSION, "1.36");
         assert.equal(standardSupportProblem(KUBERNETES_VERSION, "2026-11-23"), undefined);
         assert.equal(standardSupportProblem(KUBERNETES_VERSION, "2027-08-02"), undefined);
         assert.match(standardSupportProblem(KUBERNETES_VERSION, "2027-08-03") ?? "", /left EKS standard support on 2027-08-02/);
         assert.equal(standardSupportProblem("1.34", "2026-11-23"), undefined);
         assert.match(standardSupportProblem("1.34", "2026-12-03") ?? "", /2026-12-02/);
-        assert.match(standardSupportProblem("1.33", "2026-11-23") ?? "", /known here for 1.34, 1.35, 1.36 only/);
+        assert.match(standardSupportProblem("1.33", "2026-11-23") ?? "", /is not a Kubernetes version this program knows on EKS; in standard support: 1\.34, 1\.35, 1\.36/);
     });
     it("pins managed add-on builds of the form EKS uses, kube-proxy matching the cluster's minor version", () => {
         for (const [name, version] of Object.entries(EKS_ADDON_VERSIONS)) assert.match(version, /^v\d+\.\d+\.\d+-eksbuild\.\d+$/, name);
