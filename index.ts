@@ -60,6 +60,7 @@ export = async () => {
             volumeGb: cfg.logStore.openSearchVolumeGb,
             createServiceLinkedRole: cfg.logStore.createOpenSearchServiceLinkedRole,
             logWriterRoleArns,
+            logReaderArns: cfg.logStore.logReaderArns,
         } : undefined,
     }, providers);
 

@@ -31,6 +31,8 @@ export interface SearchDomainArgs {
     readonly createServiceLinkedRole: boolean;
     /** IAM roles allowed to use the domain's HTTP API (the log shipper's). None: nobody may. */
     readonly logWriterRoleArns?: pulumi.Input<pulumi.Input<string>[]>;
+    /** People's roles or users who may search the logs (and keep Dashboards' saved objects). */
+    readonly logReaderArns?: readonly string[];
 }
 
 export interface LogStoreArgs {
@@ -171,7 +173,7 @@ export class LogStore extends pulumi.ComponentResource {
             domainName: domain.domainName,
             accessPolicies: pulumi
                 .all([domain.arn, pulumi.output(search.logWriterRoleArns ?? [])])
-                .apply(([arn, roles]) => JSON.stringify(openSearchAccessPolicy(arn, roles))),
+                .apply(([arn, roles]) => JSON.stringify(openSearchAccessPolicy(arn, roles, search.logReaderArns ?? []))),
         }, parent);
         return { endpoint: domain.endpoint, arn: domain.arn, securityGroupId: sg.id };
     }

@@ -74,6 +74,8 @@ export interface PlatformConfig {
         readonly createOpenSearchServiceLinkedRole: boolean;
         /** The log-search domain and its log shipper; prod keeps them. */
         readonly logSearch: boolean;
+        /** IAM roles or users who may search the logs (OpenSearch Dashboards). */
+        readonly logReaderArns: readonly string[];
     };
     readonly registry: {
         readonly ciRepository: string;
@@ -252,11 +254,11 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
         name: "nodeInstanceType",
         type: "string",
         group: "AirflowCluster",
-        description: "Instance type of the EKS worker nodes.",
+        description: "Instance type of the EKS worker nodes. x86_64: the node group runs AL2023 x86_64 and the DAG repository's CI builds an amd64 image.",
         default: "t3.medium",
-        allowed: "a size that exists in one of the families t3, t3a, t4g, m5, m6i, m7i, m6g, m7g",
+        allowed: `an x86_64 type of family ${familiesOf("x86_64").join(", ")}`,
         check: (v: string) => {
-            const t = lookupInstanceType(v);
+            const t = lookupInstanceType(v, familiesOf("x86_64"));
             return typeof t === "string" ? t : undefined;
         },
     },
@@ -399,6 +401,14 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
         description: "Run the OpenSearch log-search domain and the log shipper. false (staging only) saves the domain; task logs stay in S3 and in the UI, container logs in kubectl logs.",
         default: true,
         allowed: "true or false; true in prod",
+    },
+    {
+        name: "logReaderArns",
+        type: "array",
+        group: "LogStore",
+        description: "IAM roles or users who may search the logs in OpenSearch Dashboards (read, and Dashboards' own saved objects). See \"Searching logs\".",
+        default: [],
+        allowed: "IAM role or user ARNs (arn:aws:iam::<account>:role/<name> or :user/<name>)",
     },
     {
         name: "openSearchInstanceType",
@@ -743,6 +753,9 @@ export function parseConfig(raw: RawConfig, context: { project: string; stack: s
         problem("expectedAwakeHours", `cannot exceed powerDeadlineHours (${deadline}): the scheduler forces sleep by then`);
     }
 
+    const readers = list("logReaderArns");
+    const badReaders = (readers ?? []).filter((a) => !IAM_PRINCIPAL_ARN_RE.test(a));
+    if (badReaders.length > 0) problem("logReaderArns", `${badReaders.join(", ")} ${badReaders.length === 1 ? "is not an IAM role or user ARN" : "are not IAM role or user ARNs"}`);
     if (prod && bool("logSearch") === false) problem("logSearch", "must be true in prod: the design searches the cluster's logs in OpenSearch");
 
     const multiAz = bool("dbMultiAz");
@@ -829,6 +842,7 @@ export function parseConfig(raw: RawConfig, context: { project: string; stack: s
             openSearchZones: openSearchZones!,
             createOpenSearchServiceLinkedRole: bool("createOpenSearchServiceLinkedRole")!,
             logSearch: bool("logSearch")!,
+            logReaderArns: readers!,
         },
         registry: {
             ciRepository: str("ciRepository")!,

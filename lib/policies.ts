@@ -122,14 +122,23 @@ export function bucketTlsOnlyPolicy(bucketArn: string): PolicyDocument {
  * The OpenSearch domain's resource policy: only the given roles may use its HTTP API. The explicit
  * Deny also overrides identity policies elsewhere in the account. With no role yet, nobody may.
  */
-export function openSearchAccessPolicy(domainArn: string, writerRoleArns: readonly string[]): PolicyDocument {
+export function openSearchAccessPolicy(domainArn: string, writerRoleArns: readonly string[], readerArns: readonly string[] = []): PolicyDocument {
     const resource = `${domainArn}/*`;
-    if (writerRoleArns.length === 0) {
+    const admitted = [...writerRoleArns, ...readerArns];
+    if (admitted.length === 0) {
         return doc({ Sid: "NoOneUntilAWriterIsGranted", Effect: "Deny", Principal: { AWS: "*" }, Action: "es:ESHttp*", Resource: resource });
     }
     return doc(
-        { Sid: "LogWriters", Effect: "Allow", Principal: { AWS: [...writerRoleArns] }, Action: ["es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPost", "es:ESHttpPut"], Resource: resource },
-        { Sid: "NoOneElse", Effect: "Deny", Principal: { AWS: "*" }, Action: "es:ESHttp*", Resource: resource, Condition: { ArnNotEquals: { "aws:PrincipalArn": [...writerRoleArns] } } },
+        ...(writerRoleArns.length === 0 ? [] : [
+            { Sid: "LogWriters", Effect: "Allow" as const, Principal: { AWS: [...writerRoleArns] }, Action: ["es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPost", "es:ESHttpPut"], Resource: resource },
+        ]),
+        ...(readerArns.length === 0 ? [] : [
+            // Search (GET, and POST for _search/_msearch) everywhere; writes only to Dashboards' own
+            // saved objects (.kibana*: index patterns, saved searches), never to the logs.
+            { Sid: "LogReaders", Effect: "Allow" as const, Principal: { AWS: [...readerArns] }, Action: ["es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPost"], Resource: resource },
+            { Sid: "LogReadersDashboards", Effect: "Allow" as const, Principal: { AWS: [...readerArns] }, Action: ["es:ESHttpPut", "es:ESHttpDelete"], Resource: `${domainArn}/.kibana*` },
+        ]),
+        { Sid: "NoOneElse", Effect: "Deny", Principal: { AWS: "*" }, Action: "es:ESHttp*", Resource: resource, Condition: { ArnNotEquals: { "aws:PrincipalArn": admitted } } },
     );
 }
 

@@ -304,6 +304,25 @@ describe("data services: staging's logSearch switch off (the stack as configured
     });
 });
 
+describe("data services: people who may search the logs (logReaderArns)", () => {
+    it("admits them to search everywhere and to write only Dashboards' saved objects, beside the log shipper; everyone else denied", async () => {
+        const reader = "arn:aws:iam::123456789012:role/platform-admin";
+        const e = await stackEvaluation("prod", { "data-platform:logReaderArns": [reader] });
+        const domain = only(e, "aws:opensearch/domain:Domain", "logstore-search");
+        const shipper = only(e, "aws:iam/role:Role", "cluster-log-shipper-role").state.arn;
+        const statements = json(only(e, "aws:opensearch/domainPolicy:DomainPolicy", "logstore-search-access").inputs.accessPolicies).Statement;
+        assert.deepEqual(statements.map((s: { Sid: string }) => s.Sid), ["LogWriters", "LogReaders", "LogReadersDashboards", "NoOneElse"]);
+        const [, read, dashboards, deny] = statements;
+        assert.deepEqual([read.Principal, read.Action, read.Resource], [{ AWS: [reader] }, ["es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPost"], `${domain.state.arn}/*`]);
+        assert.deepEqual([dashboards.Action, dashboards.Resource], [["es:ESHttpPut", "es:ESHttpDelete"], `${domain.state.arn}/.kibana*`]);
+        assert.deepEqual(deny.Condition, { ArnNotEquals: { "aws:PrincipalArn": [shipper, reader] } });
+    });
+    it("takes IAM role or user ARNs only", () => {
+        assert.throws(() => parseConfig({ ...readStackConfig("prod").values, "data-platform:logReaderArns": '["admins"]' }, { project: "data-platform", stack: "prod" }),
+            /logReaderArns: .* → admins is not an IAM role or user ARN/);
+    });
+});
+
 describe("data services: the account-wide singletons, created where asked", () => {
     let e: Evaluation;
     before(async () => {
