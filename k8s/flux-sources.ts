@@ -1,4 +1,4 @@
-// The Flux objects Pulumi owns (the split in README, "What lives in Pulumi and what in Git"): the Git
+// The Flux objects Pulumi owns (the split in README, "Airflow: what lives in Pulumi and what in Git"): the Git
 // sources the cluster reads and writes, and the root Kustomization that applies the stack's folder
 // with the platform settings substituted. Pure builders; the AirflowCluster applies them, tests
 // validate them against Flux's published CRD schemas (../shared/schemas/flux/).

@@ -602,7 +602,8 @@ export const noWorldIngress: StackValidationPolicy = {
 // ---------------------------------------------------------------- cost
 
 export const DEFAULT_MONTHLY_CEILING_USD = 150;
-export const DEFAULT_AWAKE_HOURS_PER_DAY = 4;
+/** As the stacks' expectedAwakeHours: the nightly run takes one or two hours (lib/config.ts). */
+export const DEFAULT_AWAKE_HOURS_PER_DAY = 2;
 
 export const costCeiling: StackValidationPolicy = {
     name: "monthly-cost-ceiling",

@@ -422,6 +422,10 @@ for (const stack of STACKS) {
                 assert.deepEqual(j.spec.template.spec.volumes, [{ name: "rds-ca", configMap: { name: "airflow-rds-ca" } }]);
                 const job_ = only(e, JOB, "cluster-airflow-db-user");
                 assert.ok(job_.options!.dependsOn.includes(`${SECRET}::${k8sNamed(SECRET, "metastore-bootstrap", "metastore-credentials").name}`));
+                assert.ok(job_.options!.dependsOn.includes(`${CONFIG_MAP}::${k8sNamed(CONFIG_MAP, "metastore-bootstrap", "airflow-rds-ca").name}`), "after its CA bundle");
+                // Only a hash of the password names the Job, so the plan shows it in the clear.
+                assert.equal(JSON.stringify(job_.inputs).includes(specialSigKey), false, "the Job is not secret-marked");
+                assert.match(j.metadata.name, /^airflow-db-user-[0-9a-f]{8}$/);
             });
         });
     });

@@ -209,6 +209,11 @@ describe("config: every rule", () => {
         rejects("prod", "clusterAdminArns", undefined, /required/);
         assert.deepEqual(problems("prod", { clusterAdminArns: '["arn:aws:iam::123456789012:role/ops/platform-admin","arn:aws:iam::123456789012:user/alice"]' }), []);
     });
+    it("refuses Arm node types: the nodes run AL2023 x86_64 and the DAG image is built for amd64", () => {
+        rejects("prod", "nodeInstanceType", "t4g.medium", /^family "t4g" is not one of t3, t3a, m5, m6i, m7i$/);
+        rejects("prod", "nodeInstanceType", "m7g.large", /^family "m7g" is not one of t3, t3a, m5, m6i, m7i$/);
+        assert.deepEqual(problems("prod", { nodeInstanceType: "m7i.large" }), []);
+    });
     it("refuses a node type or count too small for the pod and memory budget", () => {
         rejects("prod", "nodeInstanceType", "t3.small", /4 × t3\.small cannot hold the platform's pods/);
         const one = problems("staging", { nodeCount: "1" });

@@ -329,10 +329,14 @@ describe("policy pack: each rule catches a bad resource and passes a good one", 
             // Without a schedule nothing sleeps: $73 + 4 × 730 × $0.0416 + 4 × 20 GB gp2 × $0.10 = $202.47.
             await catchesStack(rules.costCeiling, [cluster], [cluster, nodes], /estimated \$202\.47 a month is over the ceiling of \$150\.00 \(dearest: EKS nodes: 4 × t3.medium \$121\.47; EKS control plane/);
             assert.deepEqual(await stackViolationsOf(rules.costCeiling, [cluster, nodes], { monthlyCeilingUsd: 210 }), []);
-            // Asleep outside 4 h a day: $73 + 4 × 121.67 h × ($0.0416 + 20 GB × $0.10 / 730 h) = $94.58.
+            // Asleep outside 2 h a day (the default, as the stacks' expectedAwakeHours):
+            // $73 + 4 × 60.83 h × ($0.0416 + 20 GB × $0.10 / 730 h) = $83.79.
+            assert.equal(rules.DEFAULT_AWAKE_HOURS_PER_DAY, 2);
             const wake = r(T.schedule, "wake", { scheduleExpression: "cron(0 0 * * ? *)", scheduleExpressionTimezone: "America/Los_Angeles" });
             assert.deepEqual(await stackViolationsOf(rules.costCeiling, [cluster, nodes, wake]), []);
-            assert.match((await stackViolationsOf(rules.costCeiling, [cluster, nodes, wake], { monthlyCeilingUsd: 90 }))[0], /estimated \$94\.58/);
+            assert.match((await stackViolationsOf(rules.costCeiling, [cluster, nodes, wake], { monthlyCeilingUsd: 80 }))[0], /estimated \$83\.79/);
+            // At 4 h a day: $73 + 4 × 121.67 h × ($0.0416 + 20 GB × $0.10 / 730 h) = $94.58.
+            assert.match((await stackViolationsOf(rules.costCeiling, [cluster, nodes, wake], { monthlyCeilingUsd: 90, awakeHoursPerDay: 4 }))[0], /estimated \$94\.58/);
         });
 
         it("tells components from cloud resources by the type token, as stack validation carries no flag", () => {
