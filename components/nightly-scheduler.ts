@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as handlers from "../functions/handlers";
-import { cronMinutesBefore, type PowerSettings } from "../lib/power";
+import { cronMinutesBefore, firstDeployKeepAwake, type PowerSettings } from "../lib/power";
 import { boundedName } from "../lib/naming";
 import {
     lambdaTrustPolicy, parameterArn, schedulerInvokePolicy, schedulerTrustPolicy, wakeFunctionPolicy, watchFunctionPolicy,
@@ -84,9 +84,10 @@ export class NightlyScheduler extends pulumi.ComponentResource {
         if (databaseParameter === s.keepAwakeParameter) throw new Error(`keepAwakeParameter must end in /keep-awake: ${s.keepAwakeParameter}`);
 
         // ---- parameters: the operator's flag, the watcher's state, the database credential ----
-        // The flag and the state are written at run time; Pulumi only creates them.
+        // The flag and the state are written at run time; Pulumi only creates them. The flag starts set,
+        // so that a first deploy comes up before the watcher may put it to sleep (lib/power.ts).
         new aws.ssm.Parameter(`${name}-keep-awake`, {
-            name: s.keepAwakeParameter, type: "String", value: "none",
+            name: s.keepAwakeParameter, type: "String", value: firstDeployKeepAwake(new Date()),
             description: "NightlyScheduler keep-awake flag: none, or JSON {until, by}; set with npm run power -- keep-awake",
         }, { parent: this, ignoreChanges: ["value"] });
         new aws.ssm.Parameter(`${name}-watcher-state`, {

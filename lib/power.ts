@@ -45,6 +45,18 @@ export const DEFAULT_TIME_ZONE = "America/Los_Angeles";
 export const METASTORE_BACKUP_WINDOW = "08:15-08:45";
 
 /** Settings with the defaults filled in; parameter names live under /<stack prefix>/power/. */
+/**
+ * A first deploy keeps the platform awake this long. Deployed in the daytime, the platform is past the
+ * night's deadline: without this, the watcher's first check would scale the new nodes to zero while
+ * Flux's install (its pre-install check needs a node), the database-user Job and Airflow come up.
+ */
+export const FIRST_DEPLOY_KEEP_AWAKE_HOURS = 6;
+
+/** The keep-awake flag a new stack starts with (the parameter's first value; later ones are the operator's). */
+export function firstDeployKeepAwake(now: Date): string {
+    return JSON.stringify({ until: new Date(now.getTime() + FIRST_DEPLOY_KEEP_AWAKE_HOURS * 3_600_000).toISOString(), by: "pulumi up", reason: "first deploy" });
+}
+
 export function powerSettings(stackPrefix: string, given: Partial<PowerSettings> = {}): PowerSettings {
     return {
         wakeCron: given.wakeCron ?? DEFAULT_WAKE_CRON,

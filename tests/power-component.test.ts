@@ -9,7 +9,7 @@ import type { Evaluation } from "../offline/evaluate";
 import type { RecordedResource } from "../offline/mocks";
 import { ACCOUNT_ID } from "../offline/mocks";
 import { isReadOnly } from "../lib/power-policies";
-import { powerSettings } from "../lib/power";
+import { FIRST_DEPLOY_KEEP_AWAKE_HOURS, powerSettings } from "../lib/power";
 import type { PolicyDocument, PolicyStatement } from "../lib/policies";
 import { parseConfig } from "../lib/config";
 import { LAMBDA_RUNTIME, METRICS_NAMESPACE, SCHEDULED_TIME, SDK_PACKAGES } from "../components/nightly-scheduler";
@@ -178,6 +178,20 @@ for (const stack of STACKS) {
                 // The wake waits out a node-group update for at most 10 minutes, inside its 15-minute timeout.
                 assert.ok(wake.retry.maxWaitMs / 1000 < one(T.fn, "wake").inputs.timeout);
                 assert.ok(watch.retry.maxWaitMs / 1000 < one(T.fn, "watch").inputs.timeout);
+            });
+        });
+
+        describe("first deploy", () => {
+            it("starts with keep-awake set for six hours, which later updates leave to the operator", () => {
+                const flag = one(T.parameter, "keep-awake");
+                assert.equal(flag.inputs.name, `/data-platform-${stack}/power/keep-awake`);
+                // The provider marks every parameter's value secret; this one holds no secret.
+                const raw = flag.inputs.value[specialSigKey] === specialSecretSig ? flag.inputs.value.value : flag.inputs.value;
+                const value = JSON.parse(raw) as { until: string; by: string; reason: string };
+                assert.deepEqual([value.by, value.reason], ["pulumi up", "first deploy"]);
+                const hoursAhead = (Date.parse(value.until) - Date.now()) / 3_600_000;
+                assert.ok(hoursAhead > FIRST_DEPLOY_KEEP_AWAKE_HOURS - 0.5 && hoursAhead <= FIRST_DEPLOY_KEEP_AWAKE_HOURS, `${hoursAhead} h`);
+                assert.deepEqual(flag.options!.ignoreChanges, ["value"]);
             });
         });
 
