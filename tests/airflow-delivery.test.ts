@@ -6,12 +6,8 @@
 
 import { strict as assert } from "assert";
 import { X509Certificate } from "crypto";
-import * as fs from "fs";
-import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
-import Ajv, { type ValidateFunction } from "ajv";
-import addFormats from "ajv-formats";
 import { parseConfig, type PlatformConfig } from "../lib/config";
 import { imageBranchSetting } from "../lib/image-tags";
 import { PLATFORM_SETTING_KEYS, platformSettings } from "../lib/platform-settings";
@@ -19,9 +15,9 @@ import { certificateNames, rootCaName } from "../lib/rds-ca";
 import { API_SERVER_PORT, UI_ALB_ROLE_TAG } from "../components/airflow-cluster";
 import { valueOf, type Evaluation } from "../offline/evaluate";
 import { T, only } from "./resources";
+import { fluxSchema, fluxValidator, validateKubernetes } from "./schemas";
 import { STACKS, stackEvaluation } from "./stacks";
 
-const SCHEMAS = path.join(__dirname, "..", "..", "shared", "schemas");
 const NAMESPACE = "kubernetes:core/v1:Namespace";
 const SECRET = "kubernetes:core/v1:Secret";
 const CONFIG_MAP = "kubernetes:core/v1:ConfigMap";
@@ -77,27 +73,6 @@ const fernetForm = (b64: string) => b64.replace(/\+/g, "-").replace(/\//g, "_");
 /** The names of the generated secrets found in a JSON text (a value inside JSON is escaped like this). */
 function leaks(text: string | undefined, secrets: Map<string, string>): string[] {
     return [...secrets].filter(([, v]) => (text ?? "").includes(JSON.stringify(v).slice(1, -1))).map(([name]) => name);
-}
-
-// --- schemas --------------------------------------------------------------------------------------
-
-const fluxAjv = new Ajv({ strict: false, allErrors: true });
-addFormats(fluxAjv);
-fluxAjv.addFormat("int64", true);
-const fluxSchema = (file: string): ValidateFunction => fluxAjv.compile(JSON.parse(fs.readFileSync(path.join(SCHEMAS, "flux", file), "utf8")));
-const FLUX_SCHEMAS: Record<string, ValidateFunction> = {
-    "source.toolkit.fluxcd.io/v1/GitRepository": fluxSchema("gitrepository-v1.schema.json"),
-    "kustomize.toolkit.fluxcd.io/v1/Kustomization": fluxSchema("kustomization-v1.schema.json"),
-};
-
-// kubernetes-models is ESM-only; a real dynamic import (not one TypeScript rewrites into require).
-const importEsm = new Function("specifier", "return import(specifier)") as (s: string) => Promise<Record<string, new (o: unknown) => { validate(): void }>>;
-async function validateKubernetes(o: Record<string, any>): Promise<void> {
-    const [group, version] = String(o.apiVersion).includes("/") ? String(o.apiVersion).split("/") : ["", String(o.apiVersion)];
-    const module = await importEsm(group === "" ? `kubernetes-models/${version}` : `kubernetes-models/${group}/${version}`);
-    const Model = module[String(o.kind)];
-    assert.ok(Model, `no published schema for ${o.apiVersion} ${o.kind}`);
-    new Model(o).validate();
 }
 
 for (const stack of STACKS) {
@@ -330,7 +305,7 @@ for (const stack of STACKS) {
                 assert.deepEqual(objects.map((o) => `${o.inputs.kind} ${o.inputs.metadata.namespace}/${o.inputs.metadata.name}`).sort(),
                     ["GitRepository flux-system/gitops", "GitRepository flux-system/gitops-write", "Kustomization flux-system/platform"]);
                 for (const o of objects) {
-                    const validate = FLUX_SCHEMAS[`${o.inputs.apiVersion}/${o.inputs.kind}`];
+                    const validate = fluxValidator(o.inputs);
                     assert.ok(validate, `no schema for ${o.inputs.apiVersion} ${o.inputs.kind}`);
                     assert.equal(o.type, `kubernetes:${o.inputs.apiVersion}:${o.inputs.kind}`);
                     assert.ok(validate(o.inputs), `${o.name}: ${JSON.stringify(validate.errors)}`);
@@ -338,9 +313,9 @@ for (const stack of STACKS) {
                 // The schemas do check: a Kustomization without prune, a GitRepository with a bad interval.
                 const kustomization = only(e, "kubernetes:kustomize.toolkit.fluxcd.io/v1:Kustomization", "cluster-gitops-root").inputs;
                 const { prune: _prune, ...noPrune } = kustomization.spec;
-                assert.equal(FLUX_SCHEMAS["kustomize.toolkit.fluxcd.io/v1/Kustomization"]({ ...kustomization, spec: noPrune }), false);
+                assert.equal(fluxSchema({ apiVersion: "kustomize.toolkit.fluxcd.io/v1", kind: "Kustomization" })({ ...kustomization, spec: noPrune }), false);
                 const repo = only(e, "kubernetes:source.toolkit.fluxcd.io/v1:GitRepository", "cluster-gitops-source").inputs;
-                assert.equal(FLUX_SCHEMAS["source.toolkit.fluxcd.io/v1/GitRepository"]({ ...repo, spec: { ...repo.spec, interval: "1 minute" } }), false);
+                assert.equal(fluxSchema({ apiVersion: "source.toolkit.fluxcd.io/v1", kind: "GitRepository" })({ ...repo, spec: { ...repo.spec, interval: "1 minute" } }), false);
             });
             it("the GitRepositories follow the configured URL and branch, each with its own credentials Secret", () => {
                 const spec = (suffix: string) => only(e, "kubernetes:source.toolkit.fluxcd.io/v1:GitRepository", suffix).inputs.spec;

@@ -10,8 +10,6 @@ import { register } from "node:module";
 import * as os from "os";
 import * as path from "path";
 import { pathToFileURL } from "url";
-import Ajv from "ajv";
-import addFormats from "ajv-formats";
 import * as YAML from "yaml";
 import {
     formatImageTag, IMAGE_POLICY_TEMPLATE, IMAGE_TAG_SETTER, imageAutomationObjects, imageBranchSetting,
@@ -20,13 +18,13 @@ import {
 import { PLATFORM_SETTING_KEYS } from "../lib/platform-settings";
 import { airflowValues } from "../lib/airflow-values";
 import { AIRFLOW_CHART_VERSION, AIRFLOW_PYTHON_VERSION, AIRFLOW_VERSION } from "../lib/versions";
+import { fluxErrorsText, fluxSchema } from "./schemas";
 
 const ROOT = path.resolve(__dirname, "..");
 const DAGS_REPO = path.join(ROOT, "examples/dags-repo");
 const BUILD_WORKFLOW = path.join(DAGS_REPO, ".github/workflows/build.yml");
 const CI_WORKFLOW = path.join(ROOT, ".github/workflows/ci.yml");
 const AUTOMATION_DIR = path.join(ROOT, "gitops/apps/image-automation");
-const SCHEMAS = path.resolve(ROOT, "../shared/schemas/flux");
 const read = (file: string) => fs.readFileSync(file, "utf8");
 const tmp = (prefix: string) => fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 
@@ -456,15 +454,7 @@ describe("DAG pipeline: the ImagePolicy's tag pattern, applied as Flux does", ()
 // The Flux objects in gitops/apps/image-automation/.
 // ---------------------------------------------------------------------------------------------------
 describe("DAG pipeline: Flux image automation objects", () => {
-    const ajv = new Ajv({ strict: false, allErrors: true });
-    addFormats(ajv);
-    ajv.addFormat("int64", true);
-    const schema = (file: string) => ajv.compile(JSON.parse(read(path.join(SCHEMAS, file))));
-    const validators = {
-        ImageRepository: schema("imagerepository-v1.schema.json"),
-        ImagePolicy: schema("imagepolicy-v1.schema.json"),
-        ImageUpdateAutomation: schema("imageupdateautomation-v1.schema.json"),
-    } as Record<string, ReturnType<typeof ajv.compile>>;
+    const imageSchema = (kind: string) => fluxSchema({ apiVersion: "image.toolkit.fluxcd.io/v1", kind });
     const files = { imageRepository: "imagerepository.yaml", imagePolicy: "imagepolicy.yaml", imageUpdateAutomation: "imageupdateautomation.yaml" } as const;
     const expected = imageAutomationObjects();
     const fromFile = (file: string) => YAML.parse(read(path.join(AUTOMATION_DIR, file)));
@@ -482,11 +472,11 @@ describe("DAG pipeline: Flux image automation objects", () => {
     it("validate against Flux 2.9.4's CRD schemas, before and after substitution for both stacks", () => {
         for (const [key, file] of Object.entries(files)) {
             const object = fromFile(file);
-            const validate = validators[object.kind];
-            assert.ok(validate(object), `${file}: ${ajv.errorsText(validate.errors)}`);
+            const validate = fluxSchema(object);
+            assert.ok(validate(object), `${file}: ${fluxErrorsText(validate.errors)}`);
             for (const [env, branch] of [["prod", "master"], ["staging", "staging"]]) {
                 const substituted = YAML.parse(fluxSubstitute(read(path.join(AUTOMATION_DIR, file)), settingsFor(env, branch)));
-                assert.ok(validate(substituted), `${file} (${env}): ${ajv.errorsText(validate.errors)}`);
+                assert.ok(validate(substituted), `${file} (${env}): ${fluxErrorsText(validate.errors)}`);
                 assert.doesNotMatch(JSON.stringify(substituted), /\$\{/, key);
             }
         }
@@ -495,13 +485,13 @@ describe("DAG pipeline: Flux image automation objects", () => {
     it("the schemas catch a broken object (provider ecr, a forced refspec, no policy)", () => {
         const repo = structuredClone(expected.imageRepository) as any;
         repo.spec.provider = "ecr";
-        assert.equal(validators.ImageRepository(repo), false);
+        assert.equal(imageSchema("ImageRepository")(repo), false);
         const automation = structuredClone(expected.imageUpdateAutomation) as any;
         automation.spec.git.push = { refspec: "+refs/heads/main:refs/heads/main" };
-        assert.equal(validators.ImageUpdateAutomation(automation), false);
+        assert.equal(imageSchema("ImageUpdateAutomation")(automation), false);
         const policy = structuredClone(expected.imagePolicy) as any;
         delete policy.spec.policy;
-        assert.equal(validators.ImagePolicy(policy), false);
+        assert.equal(imageSchema("ImagePolicy")(policy), false);
     });
 
     it("use only platform-settings variables, and name no account, bucket or host", () => {

@@ -14,13 +14,13 @@ import { airflowValues, AIRFLOW_SERVICE_ACCOUNTS, CREATE_ADMIN_ARGS, INITIAL_IMA
 import { airflowHelmRelease, isPlatformSettingKey, mergePatch, renderAirflowHelmRelease, substitute, variablesIn } from "../lib/gitops";
 import { PLATFORM_SETTING_KEYS, platformSettings, schedulerReplicasFor, uiExposure, type PlatformSettings } from "../lib/platform-settings";
 import { parseConfig, type PlatformConfig } from "../lib/config";
+import { SHARED_SCHEMAS, fluxValidator, validateKubernetes } from "./schemas";
 import { stackEvaluation } from "./stacks";
 
 export { substitute };
 
 const ROOT = path.join(__dirname, "..");
 const GITOPS = path.join(ROOT, "gitops");
-const SCHEMAS = path.join(ROOT, "..", "shared", "schemas");
 const STACKS = ["prod", "staging"] as const;
 type Stack = (typeof STACKS)[number];
 
@@ -135,7 +135,7 @@ const helmRelease = (objects: Record<string, unknown>[]) => {
 
 const chartAjv = new Ajv({ strict: false, allErrors: true });
 addFormats(chartAjv);
-const chartSchema: ValidateFunction = chartAjv.compile(JSON.parse(fs.readFileSync(path.join(SCHEMAS, "airflow-chart-values.schema.json"), "utf8")));
+const chartSchema: ValidateFunction = chartAjv.compile(JSON.parse(fs.readFileSync(path.join(SHARED_SCHEMAS, "airflow-chart-values.schema.json"), "utf8")));
 
 /**
  * Keys the values use that the stored schema (a chart 1.19 development state) refuses as
@@ -163,39 +163,7 @@ function chartErrors(values: unknown): ErrorObject[] {
     );
 }
 
-const fluxAjv = new Ajv({ strict: false, allErrors: true });
-addFormats(fluxAjv);
-fluxAjv.addFormat("int64", true);
-const FLUX_SCHEMAS: Record<string, string> = {
-    "source.toolkit.fluxcd.io/v1/GitRepository": "gitrepository-v1",
-    "source.toolkit.fluxcd.io/v1/OCIRepository": "ocirepository-v1",
-    "source.toolkit.fluxcd.io/v1/HelmRepository": "helmrepository-v1",
-    "source.toolkit.fluxcd.io/v1/HelmChart": "helmchart-v1",
-    "kustomize.toolkit.fluxcd.io/v1/Kustomization": "kustomization-v1",
-    "helm.toolkit.fluxcd.io/v2/HelmRelease": "helmrelease-v2",
-    "image.toolkit.fluxcd.io/v1/ImageRepository": "imagerepository-v1",
-    "image.toolkit.fluxcd.io/v1/ImagePolicy": "imagepolicy-v1",
-    "image.toolkit.fluxcd.io/v1/ImageUpdateAutomation": "imageupdateautomation-v1",
-};
-const fluxValidators = new Map<string, ValidateFunction>();
-function fluxValidator(o: Record<string, unknown>): ValidateFunction | undefined {
-    const key = `${o.apiVersion}/${o.kind}`;
-    const file = FLUX_SCHEMAS[key];
-    if (file === undefined) return undefined;
-    if (!fluxValidators.has(key)) fluxValidators.set(key, fluxAjv.compile(JSON.parse(fs.readFileSync(path.join(SCHEMAS, "flux", `${file}.schema.json`), "utf8"))));
-    return fluxValidators.get(key);
-}
 const isFlux = (o: Record<string, unknown>) => typeof o.apiVersion === "string" && /\.toolkit\.fluxcd\.io\//.test(o.apiVersion);
-
-// kubernetes-models is ESM-only; a real dynamic import (not one TypeScript rewrites into require).
-const importEsm = new Function("specifier", "return import(specifier)") as (s: string) => Promise<Record<string, new (o: unknown) => { validate(): void }>>;
-async function validateKubernetes(o: Record<string, unknown>): Promise<void> {
-    const [group, version] = String(o.apiVersion).includes("/") ? String(o.apiVersion).split("/") : ["", String(o.apiVersion)];
-    const module = await importEsm(group === "" ? `kubernetes-models/${version}` : `kubernetes-models/${group}/${version}`);
-    const Model = module[String(o.kind)];
-    assert.ok(Model, `no published schema for ${o.apiVersion} ${o.kind}`);
-    new Model(o).validate();
-}
 
 // --- tests ----------------------------------------------------------------------------------------
 

@@ -39,13 +39,11 @@ import {
     nodeAllocatable,
     platformWorkloads,
 } from "../lib/capacity";
+import { kubernetesModels } from "./schemas";
 
 const ROOT = path.join(__dirname, "..");
 const ROLE = (n: string) => `arn:aws:iam::123456789012:role/${n}`;
 const HOST = "vpc-data-platform-prod-logs-abc123.us-east-1.es.amazonaws.com";
-
-/** kubernetes-models ships ES modules only; ts-node compiles to CommonJS, so load it with a real import(). */
-const importEsm = new Function("specifier", "return import(specifier)") as (s: string) => Promise<Record<string, new (o: unknown) => { validate(): void }>>;
 
 /**
  * An independent reader of Fluent Bit's classic format (not the renderer run backwards): `[SECTION]`
@@ -373,7 +371,7 @@ describe("capacity: the platform's budget", () => {
 describe("k8s: hand-written objects against the Kubernetes schemas", () => {
     let models: Record<string, new (o: unknown) => { validate(): void }>;
     before(async () => {
-        models = await importEsm("kubernetes-models/v1");
+        models = await kubernetesModels("v1");
     });
 
     it("the platform's namespaces validate and carry their pod-security levels", () => {
