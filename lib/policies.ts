@@ -48,19 +48,27 @@ export interface GitHubActionsSubject {
 export function githubActionsTrustPolicy(providerArn: string, subject: GitHubActionsSubject): PolicyDocument {
     const subjects = [`repo:${subject.repository}:ref:refs/heads/${subject.branch}`];
     if (subject.environment !== undefined) subjects.push(`repo:${subject.repository}:environment:${subject.environment}`);
-    return doc({
-        Sid: "GitHubActionsOneBranch",
+    return doc(webIdentityTrust("GitHubActionsOneBranch", providerArn, GITHUB_OIDC_HOST, subjects));
+}
+
+/**
+ * Trust for an OIDC provider's tokens with the STS audience and one of these exact subjects
+ * (StringEquals: no wildcard can match). One subject stays a plain string, as AWS's and GitHub's docs
+ * show the common policy.
+ */
+function webIdentityTrust(sid: string, providerArn: string, issuer: string, subjects: readonly string[]): PolicyStatement {
+    return {
+        Sid: sid,
         Effect: "Allow",
         Principal: { Federated: providerArn },
         Action: "sts:AssumeRoleWithWebIdentity",
         Condition: {
             StringEquals: {
-                [`${GITHUB_OIDC_HOST}:aud`]: "sts.amazonaws.com",
-                // One subject stays a plain string, so the common policy reads as GitHub's docs show it.
-                [`${GITHUB_OIDC_HOST}:sub`]: subjects.length === 1 ? subjects[0] : subjects,
+                [`${issuer}:aud`]: "sts.amazonaws.com",
+                [`${issuer}:sub`]: subjects.length === 1 ? subjects[0] : [...subjects],
             },
         },
-    });
+    };
 }
 
 const ECR_PULL = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"];
@@ -175,18 +183,7 @@ export function serviceAccountTrustPolicy(providerArn: string, issuer: string, a
     // Several service accounts of one workload (Airflow's components) may share a role; each is named
     // exactly, never by a wildcard.
     const subjects = [accounts].flat().map((a) => `system:serviceaccount:${a.namespace}:${a.name}`);
-    return doc({
-        Sid: "OneServiceAccount",
-        Effect: "Allow",
-        Principal: { Federated: providerArn },
-        Action: "sts:AssumeRoleWithWebIdentity",
-        Condition: {
-            StringEquals: {
-                [`${issuer}:aud`]: "sts.amazonaws.com",
-                [`${issuer}:sub`]: subjects.length === 1 ? subjects[0] : subjects,
-            },
-        },
-    });
+    return doc(webIdentityTrust("OneServiceAccount", providerArn, issuer, subjects));
 }
 
 /** Trust for an AWS service's own principal (the EKS control plane, EC2 for nodes). */
