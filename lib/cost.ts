@@ -6,6 +6,7 @@
 
 import * as fs from "fs";
 import * as path from "path";
+import { asArray } from "./policies";
 
 /** A resource as the offline harness records it (offline/mocks.ts RecordedResource fits this shape). */
 export interface GraphResource {
@@ -193,7 +194,6 @@ const HOURS_PER_DAY = 24;
 
 const round2 = (n: number) => Math.round(n * 100) / 100;
 const money = (n: number) => `$${n.toFixed(2)}`;
-const asArray = <T>(v: T | readonly T[] | undefined): T[] => (v === undefined || v === null ? [] : Array.isArray(v) ? [...v] : [v as T]);
 const num = (v: unknown): number | undefined => (typeof v === "number" ? v : typeof v === "string" && v.trim() !== "" && !Number.isNaN(Number(v)) ? Number(v) : undefined);
 
 /** The tag that marks the security group the lead creates for the Airflow UI's load balancer. */

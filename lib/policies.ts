@@ -17,6 +17,9 @@ export interface PolicyDocument {
 
 const doc = (...Statement: PolicyStatement[]): PolicyDocument => ({ Version: "2012-10-17", Statement });
 
+/** A policy field that is one value or a list of them (Action, Resource, ...) as a list; absent as none. */
+export const asArray = <T>(v: T | readonly T[] | undefined | null): T[] => (v === undefined || v === null ? [] : Array.isArray(v) ? [...v] : [v as T]);
+
 export const GITHUB_OIDC_HOST = "token.actions.githubusercontent.com";
 
 /**

@@ -75,13 +75,12 @@ export const COST_SWITCHES: readonly CostSwitch[] = [
  * What each switched-off convenience saves: the stack evaluated again with the switch on, priced the
  * same way. From the graphs, not from a second copy of the prices.
  */
-export async function switchSavings(evaluation: Evaluation, configDir?: string): Promise<string[]> {
+export async function switchSavings(evaluation: Evaluation, base: Estimate, configDir?: string): Promise<string[]> {
     const cfg = parseConfig(evaluation.config.values, evaluation.config);
-    const base = estimateOf(evaluation).total;
     const lines: string[] = [];
     for (const s of COST_SWITCHES.filter((x) => x.off(cfg))) {
         const on = estimateOf(await evaluate({ stack: evaluation.config.stack, configDir, overrides: s.on }));
-        lines.push(`  switched off: ${s.what} saves $${(on.total - base).toFixed(2)} a month`);
+        lines.push(`  switched off: ${s.what} saves $${(on.total - base.total).toFixed(2)} a month`);
     }
     return lines.length === 0 ? [] : ["Cost switches:", ...lines];
 }
@@ -104,6 +103,7 @@ async function main(): Promise<number> {
         return 1;
     }
     const networks = evaluation.componentsOf<Network>("data-platform:index:Network");
+    const monthly = estimateOf(evaluation);
     const out = [
         `data-platform, stack ${stack}: what \`pulumi up\` would create (evaluated offline under Pulumi's mocks; nothing was created)`,
         "",
@@ -113,8 +113,8 @@ async function main(): Promise<number> {
         "",
         ...networks.map((n) => `Network: ${n.plan.reason}`),
         "",
-        ...renderEstimate(estimateOf(evaluation), { stack }),
-        ...(await switchSavings(evaluation, configDir)),
+        ...renderEstimate(monthly, { stack }),
+        ...(await switchSavings(evaluation, monthly, configDir)),
         "",
         `(evaluated in ${((Date.now() - started) / 1000).toFixed(1)} s)`,
     ];

@@ -19,6 +19,7 @@ import type {
     StackValidationPolicy,
 } from "@pulumi/policy";
 import { ALB_ROLE_TAG, estimate, readPriceFile, type GraphResource } from "../lib/cost";
+import { asArray } from "../lib/policies";
 
 export const TYPES = {
     rds: "aws:rds/instance:Instance",
@@ -64,7 +65,6 @@ export const TYPES = {
 
 // ---------------------------------------------------------------- helpers
 
-const asArray = <T>(v: T | readonly T[] | undefined | null): T[] => (v === undefined || v === null ? [] : Array.isArray(v) ? [...v] : [v as T]);
 
 /** A resource validation that runs for one type only; the type tag lets the policy server skip others fast. */
 function forType(type: string, validate: ResourceValidation): ResourceValidation {
