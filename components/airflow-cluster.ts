@@ -17,6 +17,7 @@ import {
     type ServiceAccountRef,
 } from "../lib/policies";
 import { platformSettings, uiExposure } from "../lib/platform-settings";
+import { UI_INGRESS_COMPONENT } from "../lib/gitops";
 import { AIRFLOW_NAMESPACE, AIRFLOW_RDS_CA, AIRFLOW_SECRETS, AIRFLOW_SERVICE_ACCOUNTS, RDS_CA_PATH } from "../lib/airflow-values";
 import { rdsCaBundle } from "../lib/rds-ca";
 import {
@@ -417,6 +418,7 @@ export class AirflowCluster extends pulumi.ComponentResource {
                     airflowRoleArn,
                     taskLogBucket,
                     imageBranch: args.imageBranch,
+                    gitopsPath: args.airflow.gitopsPath,
                     uiCertificateArn: args.airflow.uiCertificateArn,
                     uiAllowedCidrs: args.airflow.uiAllowedCidrs,
                     uiSecurityGroupId: uiSecurityGroup,
@@ -425,9 +427,10 @@ export class AirflowCluster extends pulumi.ComponentResource {
         const flux_ = (part: string, object: ReturnType<typeof gitRepository> | ReturnType<typeof rootKustomization>, dependsOn: pulumi.Resource[]) =>
             new k8s.apiextensions.CustomResource(`${name}-${part}`, object, { ...k8sOpts, dependsOn: [flux, ...dependsOn] });
         const read = flux_("gitops-source", gitRepository(GITOPS_SOURCE, source, GITOPS_SECRET), [sources[0]]);
-        flux_("gitops-write-source", gitRepository(GITOPS_WRITE_SOURCE, source, GITOPS_WRITE_SECRET), [sources[1]]);
-        // Applied last: everything the stack's folder refers to exists by then.
-        flux_("gitops-root", rootKustomization(args.airflow.gitopsPath), [read, settings, airflowNs]);
+        flux_("gitops-write-source", gitRepository(GITOPS_WRITE_SOURCE, source, GITOPS_WRITE_SECRET, "1h0m0s"), [sources[1]]);
+        // Applied last: everything the stack's folder refers to exists by then. The UI's Component
+        // only where the UI is exposed (its variables exist only there).
+        flux_("gitops-root", rootKustomization({ path: args.airflow.gitopsPath, components: exposure.value ? [UI_INGRESS_COMPONENT] : [] }), [read, settings, airflowNs]);
 
         return {
             deployKey: readKey.publicKeyOpenssh,

@@ -25,10 +25,12 @@ export interface GitSource {
 }
 
 /**
- * A GitRepository. One minute: a merged change is applied within about a minute while the nodes are
- * up (the source controller runs on them; while they sleep nothing is polled).
+ * A GitRepository. The read source polls every minute: a merged change is applied within about a
+ * minute while the nodes are up (the source controller runs on them; while they sleep nothing is
+ * polled). The write source is only where ImageUpdateAutomation finds the URL and the write key (it
+ * clones the repository itself), so its own artifact is fetched once an hour, not every minute.
  */
-export function gitRepository(name: string, source: GitSource, secretName: string) {
+export function gitRepository(name: string, source: GitSource, secretName: string, interval = "1m0s") {
     return {
         apiVersion: "source.toolkit.fluxcd.io/v1",
         kind: "GitRepository",
@@ -36,18 +38,37 @@ export function gitRepository(name: string, source: GitSource, secretName: strin
         spec: {
             url: source.url,
             ref: { branch: source.branch },
-            interval: "1m0s",
+            interval,
             timeout: "60s",
             secretRef: { name: secretName },
         },
     };
 }
 
+export interface RootKustomizationOptions {
+    /** The stack's folder in the GitOps repository (config gitopsPath). */
+    readonly path: string;
+    /**
+     * kustomize Components to include, as paths relative to the GitOps tree's root (for example
+     * "components/ui-ingress"); they are written relative to `path`, as the controller reads them.
+     */
+    readonly components?: readonly string[];
+}
+
+/** A component path given from the tree's root, relative to a stack folder two levels below it. */
+export function componentFromStackFolder(component: string): string {
+    return `../../${component}`;
+}
+
 /**
  * The root Kustomization: applies `path` of the GitOps repository, substituting ${VARIABLES} from the
  * platform-settings ConfigMap. prune: what is removed from Git is removed from the cluster.
+ * wait: it is Ready only when everything it applied is ready, the Airflow HelmRelease included
+ * (kustomize-controller reads the HelmRelease's Ready condition), so a failing Airflow shows on
+ * `flux get kustomizations` and in the controller's events instead of a green root. Its timeout is
+ * longer than one HelmRelease attempt (10m) so that a first install has room to finish.
  */
-export function rootKustomization(path: string) {
+export function rootKustomization(options: RootKustomizationOptions) {
     return {
         apiVersion: "kustomize.toolkit.fluxcd.io/v1",
         kind: "Kustomization",
@@ -55,9 +76,11 @@ export function rootKustomization(path: string) {
         spec: {
             interval: "10m0s",
             retryInterval: "2m0s",
-            timeout: "5m0s",
-            path,
+            timeout: "15m0s",
+            path: options.path,
             prune: true,
+            wait: true,
+            ...(options.components && options.components.length > 0 ? { components: options.components.map(componentFromStackFolder) } : {}),
             sourceRef: { kind: "GitRepository", name: GITOPS_SOURCE },
             postBuild: { substituteFrom: [{ kind: "ConfigMap", name: PLATFORM_SETTINGS }] },
         },

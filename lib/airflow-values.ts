@@ -5,10 +5,11 @@
 // account, a bucket or a host.
 //
 // Chart keys were read from the chart's values.yaml on apache/airflow main (Airflow 3.1 era, the 1.2x
-// line) and the 1.20-1.22 release notes; the 1.22.0 tag itself could not be brought here. Where a key
-// is newer than ../shared/schemas/airflow-chart-values.schema.json, tests/gitops.test.ts says so.
+// line) and the 1.20-1.22 release notes; the 1.22.0 tag itself could not be brought here.
+// tests/gitops.test.ts renders these values with the real chart (`helm template`, which enforces the
+// chart's values.schema.json) and reports which chart version it had.
 
-import { AIRFLOW_CHART_VERSION, AIRFLOW_VERSION } from "./versions";
+import { AIRFLOW_CHART_VERSION, AIRFLOW_PYTHON_VERSION, AIRFLOW_VERSION } from "./versions";
 
 export { AIRFLOW_CHART_VERSION, AIRFLOW_VERSION };
 
@@ -47,12 +48,14 @@ export const AIRFLOW_SERVICE_ACCOUNTS = {
 } as const;
 
 /**
- * Before the DAG repository's CI has pushed an image, ECR is empty and no tag exists. The HelmRelease
- * starts with this tag, which cannot be pulled: the first install waits (image pull back-off, then
- * Flux's retries) until the first CI build, when image automation writes the real tag into Git.
- * A valid Docker tag, chosen to explain itself in `kubectl describe pod`.
+ * The image a new stack starts on: the official Airflow image the DAG image is built FROM, at the
+ * pinned version. Before the DAG repository's CI has pushed anything, ECR is empty; starting on the
+ * stock image lets the first install complete (migrations, admin user, UI) instead of waiting an hour
+ * of failed attempts for an image that does not exist. Both `repository` and `tag` carry image-policy
+ * setter markers in clusters/<stack>/airflow-image.yaml, so when the first DAG image appears, image
+ * automation rewrites both to the ECR image and Airflow switches to it (gitops/README.md).
  */
-export const INITIAL_IMAGE_TAG = "awaiting-first-ci-build";
+export const STOCK_AIRFLOW_IMAGE = { repository: "apache/airflow", tag: `${AIRFLOW_VERSION}-python${AIRFLOW_PYTHON_VERSION}` } as const;
 
 /** AWS's recommended ALB policy: TLS 1.3 and 1.2 only, hybrid post-quantum key exchange (ELB docs, "Security policies"). */
 export const UI_TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09";
@@ -142,6 +145,88 @@ const logGroomer = () => ({
 });
 const waitForMigrations = () => ({ enabled: true, securityContexts: containerOnly() });
 
+/**
+ * The KubernetesExecutor's pod template (the chart's `podTemplate`, rendered with `tpl` into the
+ * airflow-config ConfigMap), written here instead of the chart's default for one reason: the default
+ * gives every task pod the chart's standard environment, which holds the metadata database's
+ * connection (AIRFLOW__DATABASE__SQL_ALCHEMY_CONN), so any DAG's code could read the database
+ * password. Airflow 3's tasks talk to the API server's Execution API and need no database; the
+ * components that do (scheduler, API server, DAG processor, triggerer, their wait-for-migrations
+ * init containers, the two jobs) keep the chart's environment. A task pod gets: the executor and
+ * AIRFLOW_HOME, the task-log connection, airflow.cfg, an emptyDir for logs and /tmp, the worker
+ * service account (IRSA for S3), and the resources and security context of workers.kubernetes.
+ * No fernet key either: connections and variables reach a task decrypted through the Execution API.
+ */
+export function taskPodTemplate(): string {
+    return [
+        "apiVersion: v1",
+        "kind: Pod",
+        "metadata:",
+        "  name: placeholder-name",
+        "  labels:",
+        "    tier: airflow",
+        "    component: worker",
+        "    release: {{ .Release.Name }}",
+        "  annotations:",
+        '    cluster-autoscaler.kubernetes.io/safe-to-evict: "{{ .Values.workers.kubernetes.safeToEvict }}"',
+        "spec:",
+        "  restartPolicy: Never",
+        "  serviceAccountName: " + AIRFLOW_SERVICE_ACCOUNTS.worker,
+        "  automountServiceAccountToken: true",
+        "  enableServiceLinks: false",
+        "  securityContext: {{- toYaml .Values.workers.kubernetes.securityContexts.pod | nindent 4 }}",
+        "  containers:",
+        "    - name: base",
+        '      image: "{{ .Values.images.airflow.repository }}:{{ .Values.images.airflow.tag }}"',
+        "      imagePullPolicy: {{ .Values.images.airflow.pullPolicy }}",
+        "      env:",
+        "        - name: AIRFLOW__CORE__EXECUTOR",
+        "          value: {{ .Values.executor | quote }}",
+        "        - name: AIRFLOW_HOME",
+        "          value: {{ .Values.airflowHome | quote }}",
+        "        {{- toYaml .Values.env | nindent 8 }}",
+        "      resources: {{- toYaml .Values.workers.kubernetes.resources | nindent 8 }}",
+        "      securityContext: {{- toYaml .Values.workers.kubernetes.securityContexts.container | nindent 8 }}",
+        "      volumeMounts:",
+        "        - name: logs",
+        "          mountPath: {{ .Values.airflowHome }}/logs",
+        "        - name: config",
+        "          mountPath: {{ .Values.airflowHome }}/airflow.cfg",
+        "          subPath: airflow.cfg",
+        "          readOnly: true",
+        "        - name: tmp",
+        "          mountPath: /tmp",
+        "  volumes:",
+        "    - name: logs",
+        "      emptyDir: {}",
+        "    - name: tmp",
+        "      emptyDir:",
+        "        sizeLimit: 1Gi",
+        "    - name: config",
+        "      configMap:",
+        "        name: {{ .Release.Name }}-config",
+        "",
+    ].join("\n");
+}
+
+/**
+ * The migration and admin-user Jobs as plain objects, not Helm hooks. As hooks they would be
+ * post-install, and Flux's helm-controller waits for the release's resources to be ready before it
+ * runs post-install hooks: every Airflow Deployment waits in wait-for-airflow-migrations for a
+ * migration that never starts, each attempt times out, and the release stalls. The chart's docs say so
+ * ("Installing the Helm Chart with Argo CD, Flux, Rancher or Terraform": useHelmHooks false and
+ * applyCustomEnv false). A finished Job is deleted after ttlSecondsAfterFinished, so the next upgrade
+ * (a new image) creates it afresh instead of trying to patch an immutable Job template; and it is
+ * excluded from Flux's drift detection (the annotation of helm-controller's "Drift detection"
+ * documentation), so the deletion is not "drift" that would re-create and re-run it every interval.
+ */
+const plainJob = () => ({
+    useHelmHooks: false,
+    applyCustomEnv: false,
+    ttlSecondsAfterFinished: 300,
+    jobAnnotations: { "helm.toolkit.fluxcd.io/driftDetection": "disabled" },
+});
+
 /** The create-user job's command: the FAB CLI, with the credentials read from env at run time. */
 export const CREATE_ADMIN_ARGS = [
     "bash",
@@ -166,10 +251,10 @@ export function airflowValues(): Record<string, unknown> {
         gid: 0,
         images: {
             airflow: {
-                repository: v("AIRFLOW_IMAGE_REPOSITORY"),
-                // Each cluster folder overrides this with an image-policy setter marker (image automation
-                // writes to clusters/<stack>/ only); this is the same initial tag.
-                tag: INITIAL_IMAGE_TAG,
+                // Each cluster folder overrides both with image-policy setter markers (image automation
+                // writes to clusters/<stack>/ only); this is the same stock image.
+                repository: STOCK_AIRFLOW_IMAGE.repository,
+                tag: STOCK_AIRFLOW_IMAGE.tag,
                 pullPolicy: "IfNotPresent",
             },
             // Migrations run with the DAG image too, so chart and image agree on the Airflow version.
@@ -190,6 +275,10 @@ export function airflowValues(): Record<string, unknown> {
 
         // --- secrets generated once by Pulumi ----------------------------------------------------
         fernetKeySecretName: AIRFLOW_SECRETS.fernetKey.name,
+        // No airflow_db connection: nothing here uses it, and it is the database password once more.
+        enableBuiltInSecretEnvVars: { AIRFLOW_CONN_AIRFLOW_DB: false },
+        // Task pods: the template above, without the database's connection.
+        podTemplate: taskPodTemplate(),
         apiSecretKeySecretName: AIRFLOW_SECRETS.apiSecretKey.name,
         jwtSecretName: AIRFLOW_SECRETS.jwtSecret.name,
 
@@ -245,8 +334,10 @@ export function airflowValues(): Record<string, unknown> {
                 delete_local_logs: "True",
             },
             kubernetes_executor: {
+                // A finished task pod is deleted, failed ones too: their logs are in S3 (and, with log
+                // search on, in OpenSearch), and a failed pod left behind holds a pod slot and its node.
                 delete_worker_pods: "True",
-                delete_worker_pods_on_failure: "False",
+                delete_worker_pods_on_failure: "True",
                 // After the nightly wake-up nodes may still be joining: give pending task pods 15 minutes.
                 worker_pods_pending_timeout: 900,
             },
@@ -302,18 +393,20 @@ export function airflowValues(): Record<string, unknown> {
             logGroomerSidecar: logGroomer(),
             waitForMigrations: waitForMigrations(),
         },
-        // With the KubernetesExecutor, "workers" configures the pod template of every task pod.
+        // With the KubernetesExecutor, workers.kubernetes configures the pod template of every task pod
+        // (the chart's notes deprecate the same keys directly under workers, which are Celery's now).
         workers: {
-            resources: AIRFLOW_RESOURCES.worker,
-            securityContexts: securityContexts(),
             serviceAccount: serviceAccount(AIRFLOW_SERVICE_ACCOUNTS.worker, { irsa: true, kubernetesApi: true }),
-            persistence: { enabled: false },
-            logGroomerSidecar: { enabled: false },
-            // A task pod is never moved by an autoscaler mid-run (the NightlyScheduler drains only when idle).
-            safeToEvict: false,
+            kubernetes: {
+                resources: AIRFLOW_RESOURCES.worker,
+                securityContexts: securityContexts(),
+                // A task pod is never moved by an autoscaler mid-run (the NightlyScheduler drains only when idle).
+                safeToEvict: false,
+            },
         },
         migrateDatabaseJob: {
             enabled: true,
+            ...plainJob(),
             resources: AIRFLOW_RESOURCES.migrateJob,
             securityContexts: securityContexts(),
             serviceAccount: { create: true, automountServiceAccountToken: false },
@@ -323,6 +416,7 @@ export function airflowValues(): Record<string, unknown> {
         createUserJob: {
             enabled: true,
             args: CREATE_ADMIN_ARGS,
+            ...plainJob(),
             env: [
                 { name: "AIRFLOW_ADMIN_USERNAME", valueFrom: { secretKeyRef: { name: AIRFLOW_SECRETS.admin.name, key: AIRFLOW_SECRETS.admin.usernameKey } } },
                 { name: "AIRFLOW_ADMIN_PASSWORD", valueFrom: { secretKeyRef: { name: AIRFLOW_SECRETS.admin.name, key: AIRFLOW_SECRETS.admin.passwordKey } } },
@@ -340,10 +434,38 @@ export function airflowValues(): Record<string, unknown> {
         logs: { persistence: { enabled: false } },
         dags: { persistence: { enabled: false }, gitSync: { enabled: false } },
 
-        // --- UI: the API server behind an internet-facing ALB ------------------------------------
+        // --- UI: off here; gitops/components/ui-ingress turns it on (uiIngressValues) ---------------
+        // The Ingress and its annotations name a certificate, CIDRs and a security group that a stack
+        // without a UI certificate does not have. Were they here as ${VARIABLES}, such a stack would
+        // substitute empty strings, which after kustomize's re-serialisation are YAML nulls, and the
+        // chart's schema refuses null annotations. So they live in a kustomize Component that the root
+        // Kustomization includes only where the UI is exposed (k8s/flux-sources.ts).
+        ingress: { apiServer: { enabled: false } },
+
+        // --- network and namespace guards ---------------------------------------------------------
+        // The chart's own NetworkPolicies (API server port open; log ports only from the API server);
+        // gitops/apps/airflow/networkpolicies.yaml adds a default deny for everything else.
+        networkPolicies: { enabled: true },
+        // A LimitRange: any container the values above miss still gets requests and limits.
+        limits: [
+            {
+                type: "Container",
+                default: { cpu: "500m", memory: "512Mi" },
+                defaultRequest: { cpu: "50m", memory: "128Mi" },
+            },
+        ],
+    };
+}
+
+/**
+ * The values the ui-ingress Component patches in: the API server behind an internet-facing ALB,
+ * HTTPS only, allow-listed. Every ${VARIABLE} here is non-empty wherever the Component is included.
+ */
+export function uiIngressValues(): Record<string, unknown> {
+    return {
         ingress: {
             apiServer: {
-                enabled: v("UI_INGRESS_ENABLED"),
+                enabled: true,
                 ingressClassName: "alb",
                 path: "/",
                 pathType: "Prefix",
@@ -365,18 +487,5 @@ export function airflowValues(): Record<string, unknown> {
                 },
             },
         },
-
-        // --- network and namespace guards ---------------------------------------------------------
-        // The chart's own NetworkPolicies (API server port open; log ports only from the API server);
-        // gitops/apps/airflow/networkpolicies.yaml adds a default deny for everything else.
-        networkPolicies: { enabled: true },
-        // A LimitRange: any container the values above miss still gets requests and limits.
-        limits: [
-            {
-                type: "Container",
-                default: { cpu: "500m", memory: "512Mi" },
-                defaultRequest: { cpu: "50m", memory: "128Mi" },
-            },
-        ],
     };
 }

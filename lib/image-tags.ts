@@ -121,8 +121,37 @@ export const IMAGE_AUTOMATION = {
     writeSource: "gitops-write",
 } as const;
 
-/** The marker comment that lets the automation rewrite a tag field. */
+/** The marker comments that let the automation rewrite the tag and the repository fields. */
 export const IMAGE_TAG_SETTER = `{"$imagepolicy": "${IMAGE_AUTOMATION.namespace}:${IMAGE_AUTOMATION.imagePolicy}:tag"}`;
+export const IMAGE_NAME_SETTER = `{"$imagepolicy": "${IMAGE_AUTOMATION.namespace}:${IMAGE_AUTOMATION.imagePolicy}:name"}`;
+
+/** An ImagePolicy's latest image (status.latestRef in image.toolkit.fluxcd.io/v1). */
+export interface LatestImage {
+    readonly name: string;
+    readonly tag: string;
+}
+
+/**
+ * What the Setters strategy does to a file (Flux "Image Update Automations" docs, "Update strategy"):
+ * on a line `key: value # {"$imagepolicy": "<namespace>:<policy>[:tag|:name]"}` the scalar becomes the
+ * policy's latest image `name:tag`, its tag, or its name; the comment stays. Keyed by
+ * "<namespace>:<policy>". A model of the image-automation-controller (which applies kyaml setters to
+ * the parsed file), enough to prove that the markers in clusters/<stack>/ are in the form it reads
+ * and that the rewritten file still builds into the image wanted; it is not that controller.
+ */
+export function applyImagePolicySetters(text: string, latest: Readonly<Record<string, LatestImage>>): { text: string; changed: number } {
+    let changed = 0;
+    const out = text.replace(/^(\s*(?:- )?[A-Za-z0-9_.-]+:\s*)(\S+)(\s+#\s*)(\{"\$imagepolicy":\s*"([^"]+)"\})\s*$/gm,
+        (line, key: string, value: string, gap: string, marker: string, ref: string) => {
+            const [namespace, policy, part] = ref.split(":");
+            const image = latest[`${namespace}:${policy}`];
+            if (image === undefined) return line;
+            const next = part === "tag" ? image.tag : part === "name" ? image.name : part === undefined ? `${image.name}:${image.tag}` : value;
+            if (next !== value) changed++;
+            return `${key}${next}${gap}${marker}`;
+        });
+    return { text: out, changed };
+}
 
 /** How often the registry is scanned and the automation runs (while the cluster is awake). */
 export const IMAGE_SCAN_INTERVAL = "5m";
@@ -173,9 +202,10 @@ export function imageAutomationObjects() {
                         messageTemplateValues: { environment: "${ENVIRONMENT}" },
                     },
                 },
-                // Only this stack's folder: each stack's tag lives in its own clusters/<stack>/ file,
-                // so prod's automation never touches staging's tag and the other way round.
-                update: { path: "./clusters/${ENVIRONMENT}", strategy: "Setters" },
+                // Only this stack's folder (config gitopsPath, the folder the root Kustomization applies):
+                // each stack's image lives in its own clusters/<stack>/ file, so prod's automation never
+                // touches staging's and the other way round.
+                update: { path: "${GITOPS_PATH}", strategy: "Setters" },
             },
         },
     };

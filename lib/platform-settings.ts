@@ -2,6 +2,7 @@
 // into the GitOps manifests (postBuild.substituteFrom), so that the Git repository names no account,
 // bucket, ARN or host. Pure: the lead's Pulumi code feeds it resolved strings; tests feed it fixtures.
 
+import * as YAML from "yaml";
 import type { Environment } from "./config";
 
 /**
@@ -16,21 +17,24 @@ export const PLATFORM_SETTING_KEYS = [
     "AIRFLOW_ROLE_ARN",
     "TASK_LOG_BUCKET",
     "IMAGE_BRANCH",
-    "UI_INGRESS_ENABLED",
+    "GITOPS_PATH",
     "UI_CERTIFICATE_ARN",
     "UI_ALLOWED_CIDRS",
     "UI_SECURITY_GROUP_ID",
     "AIRFLOW_SCHEDULER_REPLICAS",
 ] as const;
 export type PlatformSettingKey = (typeof PLATFORM_SETTING_KEYS)[number];
-export type PlatformSettings = Record<PlatformSettingKey, string>;
+/** The settings only a stack that exposes the UI has (they are used only by gitops/components/ui-ingress). */
+export const UI_SETTING_KEYS = ["UI_CERTIFICATE_ARN", "UI_ALLOWED_CIDRS", "UI_SECURITY_GROUP_ID"] as const;
+export type PlatformSettings = Partial<Record<PlatformSettingKey, string>> & Record<Exclude<PlatformSettingKey, (typeof UI_SETTING_KEYS)[number]>, string>;
 
 /**
- * Settings that must become a YAML number or boolean after substitution, so the manifests carry them
- * unquoted (`replicas: ${AIRFLOW_SCHEDULER_REPLICAS}`); every other setting is written inside double
- * quotes and stays a string whatever it looks like. Flux substitutes text, not typed values.
+ * The one setting that must become a YAML number after substitution (`replicas: ${...}`). Flux
+ * substitutes text, and kustomize has already dropped any quotes the files in Git had, so every
+ * setting reaches the chart as whatever YAML reads its value as: platformSettings() checks that each
+ * of the others reads as a string (YAML 1.1, as the controller's parser: not `true`, `on`, `1234`).
  */
-export const UNQUOTED_SETTING_KEYS: readonly PlatformSettingKey[] = ["UI_INGRESS_ENABLED", "AIRFLOW_SCHEDULER_REPLICAS"];
+export const NUMERIC_SETTING_KEYS: readonly PlatformSettingKey[] = ["AIRFLOW_SCHEDULER_REPLICAS"];
 
 export interface PlatformSettingsInput {
     readonly environment: Environment;
@@ -43,6 +47,8 @@ export interface PlatformSettingsInput {
     readonly taskLogBucket: string;
     /** ciBranch: the branch whose image tags this stack follows. */
     readonly imageBranch: string;
+    /** gitopsPath: the stack's folder in the GitOps repository (image automation writes there). */
+    readonly gitopsPath: string;
     /** ACM certificate for the UI; without one the UI gets no load balancer (see uiExposure). */
     readonly uiCertificateArn?: string;
     readonly uiAllowedCidrs: readonly string[];
@@ -99,16 +105,20 @@ export function platformSettings(input: PlatformSettingsInput): PlatformSettings
         AIRFLOW_ROLE_ARN: input.airflowRoleArn,
         TASK_LOG_BUCKET: input.taskLogBucket,
         IMAGE_BRANCH: input.imageBranch,
-        UI_INGRESS_ENABLED: String(ui.value),
-        // Present even when the UI is off: every variable the manifests name must exist (an unset one
-        // would be substituted with nothing, silently); the chart ignores the annotations then.
-        UI_CERTIFICATE_ARN: input.uiCertificateArn ?? "",
-        UI_ALLOWED_CIDRS: input.uiAllowedCidrs.join(","),
-        UI_SECURITY_GROUP_ID: input.uiSecurityGroupId,
+        GITOPS_PATH: input.gitopsPath,
         AIRFLOW_SCHEDULER_REPLICAS: String(replicas),
+        // Only where the UI is exposed, which is also the only place the ui-ingress Component (their one
+        // user) is included: no setting is ever empty, so none can turn into a YAML null.
+        ...(ui.value
+            ? { UI_CERTIFICATE_ARN: input.uiCertificateArn ?? "", UI_ALLOWED_CIDRS: input.uiAllowedCidrs.join(","), UI_SECURITY_GROUP_ID: input.uiSecurityGroupId }
+            : {}),
     };
-    for (const key of PLATFORM_SETTING_KEYS) {
-        if (!SAFE_VALUE.test(settings[key])) throw new Error(`${key}: ${JSON.stringify(settings[key])} has characters that are unsafe to substitute into YAML`);
+    for (const [key, value] of Object.entries(settings) as [PlatformSettingKey, string][]) {
+        if (value === "") throw new Error(`${key}: empty; an empty setting becomes a YAML null once substituted`);
+        if (!SAFE_VALUE.test(value)) throw new Error(`${key}: ${JSON.stringify(value)} has characters that are unsafe to substitute into YAML`);
+        const read = YAML.parse(`v: ${value}`, { version: "1.1" }).v as unknown;
+        const wanted = NUMERIC_SETTING_KEYS.includes(key) ? "number" : "string";
+        if (typeof read !== wanted) throw new Error(`${key}: ${JSON.stringify(value)} would be read as a YAML ${typeof read} after substitution, not a ${wanted}`);
     }
     return settings;
 }

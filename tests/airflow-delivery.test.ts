@@ -16,6 +16,7 @@ import { API_SERVER_PORT, UI_ALB_ROLE_TAG } from "../components/airflow-cluster"
 import { valueOf, type Evaluation } from "../offline/evaluate";
 import { T, only } from "./resources";
 import { fluxSchema, fluxValidator, validateKubernetes } from "./schemas";
+import { requireUpstream } from "./upstream";
 import { STACKS, stackEvaluation } from "./stacks";
 
 const NAMESPACE = "kubernetes:core/v1:Namespace";
@@ -246,8 +247,9 @@ for (const stack of STACKS) {
                     assert.equal(cfg.airflow.uiCertificateArn, undefined);
                     assert.deepEqual(groups, []);
                     assert.deepEqual(e.resources.filter((r) => r.name.includes("ui-alb")), []);
-                    assert.equal(settings().UI_INGRESS_ENABLED, "false");
-                    assert.equal(settings().UI_SECURITY_GROUP_ID, "");
+                    assert.equal(settings().UI_SECURITY_GROUP_ID, undefined, "no UI setting at all, so none can be substituted as an empty value");
+                    const root = only(e, "kubernetes:kustomize.toolkit.fluxcd.io/v1:Kustomization", "cluster-gitops-root").inputs;
+                    assert.equal(root.spec.components, undefined, "the UI's Component is not included");
                     return;
                 }
                 assert.ok(cfg.airflow.uiCertificateArn);
@@ -265,7 +267,8 @@ for (const stack of STACKS) {
                 assert.deepEqual(egress, [["tcp", API_SERVER_PORT, API_SERVER_PORT, cfg.network.vpcCidr]]);
                 assert.equal(API_SERVER_PORT, 8080);
                 assert.equal(settings().UI_SECURITY_GROUP_ID, sg.id);
-                assert.equal(settings().UI_INGRESS_ENABLED, "true");
+                const root = only(e, "kubernetes:kustomize.toolkit.fluxcd.io/v1:Kustomization", "cluster-gitops-root").inputs;
+                assert.deepEqual(root.spec.components, ["../../components/ui-ingress"], "the UI's Component is included where the UI is exposed");
             });
         });
 
@@ -280,12 +283,14 @@ for (const stack of STACKS) {
                     airflowRoleArn: only(e, "aws:iam/role:Role", "cluster-airflow-role").state.arn,
                     taskLogBucket: only(e, "aws:s3/bucket:Bucket", "task-logs").state.bucket,
                     imageBranch: imageBranchSetting(cfg.registry.ciBranch),
+                    gitopsPath: cfg.airflow.gitopsPath,
                     uiCertificateArn: cfg.airflow.uiCertificateArn,
                     uiAllowedCidrs: cfg.airflow.uiAllowedCidrs,
                     uiSecurityGroupId: sg?.id ?? "",
                 });
                 assert.deepEqual(settings(), expected);
-                assert.deepEqual(Object.keys(settings()).sort(), [...PLATFORM_SETTING_KEYS].sort());
+                assert.deepEqual(Object.keys(settings()).sort(), [...PLATFORM_SETTING_KEYS].filter((k) => prod || !k.startsWith("UI_")).sort());
+                assert.equal(settings().GITOPS_PATH, cfg.airflow.gitopsPath);
                 assert.equal(settings().ENVIRONMENT, stack);
                 assert.equal(settings().AIRFLOW_SCHEDULER_REPLICAS, prod ? "2" : "1");
                 assert.equal(settings().IMAGE_BRANCH, prod ? "master" : "staging");
@@ -300,7 +305,8 @@ for (const stack of STACKS) {
 
         describe("Flux objects", () => {
             const fluxObjects = () => e.resources.filter((r) => /\.toolkit\.fluxcd\.io\//.test(r.type));
-            it("creates two GitRepositories and the root Kustomization, each valid against Flux's CRD schema", () => {
+            it("creates two GitRepositories and the root Kustomization, each valid against Flux's CRD schema", function () {
+                requireUpstream(this);
                 const objects = fluxObjects();
                 assert.deepEqual(objects.map((o) => `${o.inputs.kind} ${o.inputs.metadata.namespace}/${o.inputs.metadata.name}`).sort(),
                     ["GitRepository flux-system/gitops", "GitRepository flux-system/gitops-write", "Kustomization flux-system/platform"]);

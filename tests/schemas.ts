@@ -1,41 +1,45 @@
 // The schemas the tests validate against, set up once for every test file:
-// - Flux objects: Flux 2.9's CRD schemas stored in ../shared/schemas/flux/ (versions and provenance in
-//   ../shared/schemas/README.md), compiled with ajv 8 + ajv-formats; "int64" is the OpenAPI format the
-//   CRDs use that ajv-formats does not define, so it is accepted as is. Compiled once per kind, on use.
+// - Flux objects: the CRDs of the Flux the cluster runs (Flux 2.8.5), rendered from the pinned flux2
+//   chart 2.18.3 with the program's own values (its CRDs are templates of the chart), compiled with
+//   ajv 8 + ajv-formats; "int64"/"int32" are OpenAPI formats ajv-formats does not define, accepted as
+//   is. Only versions the CRD marks as served count. Needs the upstream charts: callers first call
+//   requireUpstream(this) (tests/upstream.ts).
 // - plain Kubernetes objects: the published Kubernetes schemas in npm `kubernetes-models`.
 
 import { strict as assert } from "assert";
-import * as fs from "fs";
-import * as path from "path";
 import Ajv, { type ErrorObject, type ValidateFunction } from "ajv";
 import addFormats from "ajv-formats";
-
-export const SHARED_SCHEMAS = path.join(__dirname, "..", "..", "shared", "schemas");
+import { fluxRelease } from "../k8s/controllers";
+import { fluxCrds } from "./upstream";
 
 const fluxAjv = new Ajv({ strict: false, allErrors: true });
 addFormats(fluxAjv);
 fluxAjv.addFormat("int64", true);
+fluxAjv.addFormat("int32", true);
 
-/** `apiVersion/kind` to its schema file in ../shared/schemas/flux/: the versions Flux 2.9 serves. */
-const FLUX_SCHEMA_FILES: Readonly<Record<string, string>> = {
-    "source.toolkit.fluxcd.io/v1/GitRepository": "gitrepository-v1",
-    "source.toolkit.fluxcd.io/v1/OCIRepository": "ocirepository-v1",
-    "source.toolkit.fluxcd.io/v1/HelmRepository": "helmrepository-v1",
-    "source.toolkit.fluxcd.io/v1/HelmChart": "helmchart-v1",
-    "kustomize.toolkit.fluxcd.io/v1/Kustomization": "kustomization-v1",
-    "helm.toolkit.fluxcd.io/v2/HelmRelease": "helmrelease-v2",
-    "image.toolkit.fluxcd.io/v1/ImageRepository": "imagerepository-v1",
-    "image.toolkit.fluxcd.io/v1/ImagePolicy": "imagepolicy-v1",
-    "image.toolkit.fluxcd.io/v1/ImageUpdateAutomation": "imageupdateautomation-v1",
-};
 const fluxValidators = new Map<string, ValidateFunction>();
+let servedSchemas: Map<string, unknown> | undefined;
 
-/** The CRD schema for a Flux object's apiVersion and kind, or undefined when none is stored for them. */
+/** `group/version/Kind` to the openAPIV3Schema of every served version of every Flux CRD. */
+export function fluxServedSchemas(): Map<string, unknown> {
+    if (!servedSchemas) {
+        servedSchemas = new Map();
+        // The values the AirflowCluster passes; only the role ARN (not used by any CRD) is a stand-in.
+        for (const crd of fluxCrds(fluxRelease({ imageReflectorRoleArn: "arn:aws:iam::123456789012:role/stand-in" }).values)) {
+            for (const v of crd.spec.versions) {
+                if (v.served) servedSchemas.set(`${crd.spec.group}/${v.name}/${crd.spec.names.kind}`, v.schema.openAPIV3Schema);
+            }
+        }
+    }
+    return servedSchemas;
+}
+
+/** The CRD schema for a Flux object's apiVersion and kind, or undefined when Flux 2.8.5 serves none. */
 export function fluxValidator(o: Readonly<Record<string, unknown>>): ValidateFunction | undefined {
     const key = `${o.apiVersion}/${o.kind}`;
-    const file = FLUX_SCHEMA_FILES[key];
-    if (file === undefined) return undefined;
-    if (!fluxValidators.has(key)) fluxValidators.set(key, fluxAjv.compile(JSON.parse(fs.readFileSync(path.join(SHARED_SCHEMAS, "flux", `${file}.schema.json`), "utf8"))));
+    const schema = fluxServedSchemas().get(key);
+    if (schema === undefined) return undefined;
+    if (!fluxValidators.has(key)) fluxValidators.set(key, fluxAjv.compile(schema as object));
     return fluxValidators.get(key);
 }
 
