@@ -434,6 +434,46 @@ describe("GitOps tree through the real kustomize, Flux's substitution and the re
         }
         assert.equal(STACK_ROOT.prod.spec.wait, true);
     });
+    it("applies tenants' workloads by their own Kustomization as a service account with no cluster-wide grant", () => {
+        for (const stack of STACKS) {
+            const tenants = byKind(built[stack], "Kustomization", "tenants")[0];
+            assert.equal(tenants?.spec.serviceAccountName, "tenants", stack);
+            assert.equal(path.posix.normalize(tenants.spec.path), "tenants/workloads", `${stack}: ${tenants.spec.path}`);
+            assert.ok(byKind(built[stack], "ServiceAccount", "tenants").some((a) => a.metadata.namespace === "flux-system"));
+            const grants = built[stack].filter((o) => /^(Cluster)?RoleBinding$/.test(o.kind) && (o.subjects ?? []).some((x: Obj) => x.name === "tenants"));
+            assert.ok(grants.every((g) => g.kind === "RoleBinding" && !["airflow", "flux-system", "kube-system"].includes(g.metadata.namespace)), JSON.stringify(grants));
+        }
+        // The example tenant, once listed, builds: its namespace and RoleBinding from access/, its workload from workloads/.
+        const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "tenants-"));
+        try {
+            fs.cpSync(path.join(GITOPS, "tenants"), tmp, { recursive: true });
+            for (const [dir, entry] of [["access", "example-namespace.yaml"], ["workloads", "example"]]) {
+                const file = path.join(tmp, dir, "kustomization.yaml");
+                const k = YAML.parse(fs.readFileSync(file, "utf8")) as Obj;
+                k.resources = [...(k.resources ?? []), entry];
+                fs.writeFileSync(file, YAML.stringify(k));
+            }
+            const access = postBuild(kustomizeBuild(path.join(tmp, "access")), STACK_SETTINGS.prod) as Obj[];
+            assert.deepEqual(access.map((o) => `${o.kind} ${o.metadata.namespace ?? ""}/${o.metadata.name}`).sort(),
+                ["Namespace /example", "RoleBinding example/tenants-edit", "ServiceAccount flux-system/tenants"]);
+            const workloads = kustomizeBuild(path.join(tmp, "workloads"));
+            for (const o of postBuild(workloads, {}) as Obj[]) assert.equal(o.metadata.namespace, "example", `${o.kind} ${o.metadata.name}`);
+        } finally {
+            fs.rmSync(tmp, { recursive: true, force: true });
+        }
+    });
+    it("the image rollback procedure names the real automation, and suspending it is a field Flux 2.8.5 serves", () => {
+        // A `git revert` of the automation's commit is undone at its next run (the newer image is still
+        // the newest in ECR), so the documented procedure suspends the automation first.
+        const automation = byKind(built.prod, "ImageUpdateAutomation")[0];
+        const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+        const command = `flux suspend image update ${automation.metadata.name} -n ${automation.metadata.namespace}`;
+        assert.ok(readme.includes(command), `README names: ${command}`);
+        assert.ok(readme.includes(`flux resume image update ${automation.metadata.name} -n ${automation.metadata.namespace}`));
+        const suspended = mergePatch(automation, { spec: { suspend: true } }) as Obj;
+        assert.equal(fluxValidator(suspended)!(suspended), true);
+        assert.equal(fluxValidator(mergePatch(automation, { spec: { suspend: "yes" } }) as Obj)!(mergePatch(automation, { spec: { suspend: "yes" } })), false);
+    });
 });
 
 describe("GitOps tree (gitops/) as files", () => {
