@@ -16,8 +16,7 @@ import {
     type PolicyDocument,
     type ServiceAccountRef,
 } from "../lib/policies";
-import { platformSettings, uiExposure } from "../lib/platform-settings";
-import { UI_INGRESS_COMPONENT } from "../lib/gitops";
+import { platformSettings, UI_INGRESS_COMPONENT, uiExposure } from "../lib/platform-settings";
 import { AIRFLOW_NAMESPACE, AIRFLOW_RDS_CA, AIRFLOW_SECRETS, AIRFLOW_SERVICE_ACCOUNTS, RDS_CA_PATH } from "../lib/airflow-values";
 import { rdsCaBundle } from "../lib/rds-ca";
 import {

@@ -153,8 +153,9 @@ const waitForMigrations = () => ({ enabled: true, securityContexts: containerOnl
  * password. Airflow 3's tasks talk to the API server's Execution API and need no database; the
  * components that do (scheduler, API server, DAG processor, triggerer, their wait-for-migrations
  * init containers, the two jobs) keep the chart's environment. A task pod gets: the executor and
- * AIRFLOW_HOME, the task-log connection, airflow.cfg, an emptyDir for logs and /tmp, the worker
- * service account (IRSA for S3), and the resources and security context of workers.kubernetes.
+ * AIRFLOW_HOME, the task-log connection, airflow.cfg, an emptyDir for logs, the chart-wide volumes
+ * (/tmp and the RDS CA, as every Airflow container), the worker service account (IRSA for S3), and the
+ * resources and security context of workers.kubernetes.
  * No fernet key either: connections and variables reach a task decrypted through the Execution API.
  */
 export function taskPodTemplate(): string {
@@ -194,14 +195,11 @@ export function taskPodTemplate(): string {
         "          mountPath: {{ .Values.airflowHome }}/airflow.cfg",
         "          subPath: airflow.cfg",
         "          readOnly: true",
-        "        - name: tmp",
-        "          mountPath: /tmp",
+        "        {{- toYaml .Values.volumeMounts | nindent 8 }}",
         "  volumes:",
         "    - name: logs",
         "      emptyDir: {}",
-        "    - name: tmp",
-        "      emptyDir:",
-        "        sizeLimit: 1Gi",
+        "    {{- toYaml .Values.volumes | nindent 4 }}",
         "    - name: config",
         "      configMap:",
         "        name: {{ .Release.Name }}-config",

@@ -4,15 +4,12 @@
 
 import * as YAML from "yaml";
 import { AIRFLOW_CHART_VERSION, AIRFLOW_NAMESPACE, AIRFLOW_RELEASE_NAME, airflowValues, uiIngressValues } from "./airflow-values";
-import { PLATFORM_SETTING_KEYS, type PlatformSettingKey } from "./platform-settings";
+import { PLATFORM_SETTING_KEYS, UI_INGRESS_COMPONENT, type PlatformSettingKey } from "./platform-settings";
 
 export { envsubst, postBuild } from "./flux-envsubst";
 
 export const HELM_REPOSITORY_NAME = "apache-airflow";
 export const HELM_REPOSITORY_URL = "https://airflow.apache.org";
-
-/** The kustomize Component that exposes the UI, relative to the GitOps tree's root. */
-export const UI_INGRESS_COMPONENT = "components/ui-ingress";
 
 /**
  * The HelmRelease as an object; its values are airflowValues().

@@ -24,7 +24,13 @@ export const PLATFORM_SETTING_KEYS = [
     "AIRFLOW_SCHEDULER_REPLICAS",
 ] as const;
 export type PlatformSettingKey = (typeof PLATFORM_SETTING_KEYS)[number];
-/** The settings only a stack that exposes the UI has (they are used only by gitops/components/ui-ingress). */
+/**
+ * The kustomize Component that exposes the UI, relative to the GitOps tree's root: the root
+ * Kustomization includes it exactly where uiExposure() is true (lib/gitops.ts renders its files).
+ */
+export const UI_INGRESS_COMPONENT = "components/ui-ingress";
+
+/** The settings only a stack that exposes the UI has (they are used only by UI_INGRESS_COMPONENT). */
 export const UI_SETTING_KEYS = ["UI_CERTIFICATE_ARN", "UI_ALLOWED_CIDRS", "UI_SECURITY_GROUP_ID"] as const;
 export type PlatformSettings = Partial<Record<PlatformSettingKey, string>> & Record<Exclude<PlatformSettingKey, (typeof UI_SETTING_KEYS)[number]>, string>;
 

@@ -8,9 +8,8 @@ import { FLUX_CONTROLLERS, SERVICE_ACCOUNTS, IRSA_ANNOTATION } from "../k8s/cont
 import { CHARTS } from "../k8s/versions";
 import type { Evaluation } from "../offline/evaluate";
 import { STACKS, stackEvaluation } from "./stacks";
-import { helmTemplate, requireUpstream } from "./upstream";
+import { byKind, helmTemplate, requireUpstream, type Obj } from "./upstream";
 
-type Obj = Record<string, any>;
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 
 const releaseOf = (e: Evaluation, chartName: string) => {
@@ -18,7 +17,6 @@ const releaseOf = (e: Evaluation, chartName: string) => {
     assert.equal(found.length, 1, `one release of ${chartName}`);
     return found[0].inputs as Obj;
 };
-const byKind = (objects: Obj[], kind: string) => objects.filter((o) => o.kind === kind);
 const mainContainer = (o: Obj) => o.spec.template.spec.containers[0] as Obj;
 
 for (const stack of STACKS) {

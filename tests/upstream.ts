@@ -26,7 +26,7 @@ function prepare() {
     return prepared;
 }
 
-export const REQUIRE_UPSTREAM = process.env.DATA_PLATFORM_REQUIRE_UPSTREAM === "1";
+const REQUIRE_UPSTREAM = process.env.DATA_PLATFORM_REQUIRE_UPSTREAM === "1";
 let warned = false;
 
 /** Skips (or, in CI, fails) the calling test or hook when a pinned chart is not at hand. */
@@ -41,9 +41,6 @@ export function requireUpstream(ctx: Mocha.Context): void {
     }
     ctx.skip();
 }
-
-/** Whether every chart is at hand (for code that has no test context). */
-export const upstreamAvailable = (): boolean => prepare().missing.length === 0;
 
 export function chart(key: Key): CachedChart & { path: string } {
     const c = prepare().charts.get(key);
@@ -96,9 +93,14 @@ export function kustomizeBuild(dir: string): string {
     return run(tools().kubectl, ["kustomize", dir]);
 }
 
-/** The flux2 chart's CRDs (Flux 2.8.5), rendered with the program's own values. */
-let crds: Record<string, any>[] | undefined;
+/** The flux2 chart's CRDs (Flux 2.8.5), rendered with these values (tests/schemas.ts keeps the result). */
 export function fluxCrds(values: unknown): Record<string, any>[] {
-    if (!crds) crds = helmTemplate("flux", values, { release: "flux2", namespace: "flux-system" }).filter((o) => o.kind === "CustomResourceDefinition");
-    return crds;
+    return helmTemplate("flux", values, { release: "flux2", namespace: "flux-system" }).filter((o) => o.kind === "CustomResourceDefinition");
 }
+
+/** A rendered or built object, read loosely. */
+export type Obj = Record<string, any>;
+
+/** The objects of one kind (and, if given, one name). */
+export const byKind = (objects: readonly Obj[], kind: string, name?: string): Obj[] =>
+    objects.filter((o) => o.kind === kind && (name === undefined || o.metadata?.name === name));
