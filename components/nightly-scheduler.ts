@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as handlers from "../functions/handlers";
-import { cronMinutesBefore, firstDeployKeepAwake, type PowerSettings } from "../lib/power";
+import { dbStartCron, firstDeployKeepAwake, nodeWakeCron, type PowerSettings } from "../lib/power";
 import { boundedName } from "../lib/naming";
 import {
     lambdaTrustPolicy, parameterArn, schedulerInvokePolicy, schedulerTrustPolicy, wakeFunctionPolicy, watchFunctionPolicy,
@@ -58,8 +58,8 @@ export interface NightlySchedulerArgs {
 const json = (value: unknown) => JSON.stringify(value);
 
 /**
- * Wakes the platform at the configured instant (00:00 Los Angeles by default) with EventBridge
- * Scheduler, the metastore first, and puts it to sleep when Airflow is done: two Lambda functions
+ * Wakes the platform ahead of the configured instant (00:00 Los Angeles by default, when the night's
+ * DAG runs are due) with EventBridge Scheduler, the metastore first, and puts it to sleep when Airflow is done: two Lambda functions
  * whose bodies are functions/handlers.ts, deciding with lib/power.ts. Only the watcher reads the
  * database, so only it runs in the VPC.
  */
@@ -231,9 +231,10 @@ export class NightlyScheduler extends pulumi.ComponentResource {
                     deadLetterConfig: { arn: dlq.arn },
                 },
             }, { parent: this, dependsOn: [schedulerPolicy] });
-        schedule("db-start", cronMinutesBefore(s.wakeCron, s.dbLeadMinutes), "db-start", wakeFn, { attempts: 3, maxAgeSeconds: 1800 },
-            `Start the Airflow metastore ${s.dbLeadMinutes} minutes before the wake`);
-        schedule("wake", s.wakeCron, "wake", wakeFn, { attempts: 3, maxAgeSeconds: 3600 }, `Wake the platform (${s.wakeCron} ${s.timeZone})`);
+        schedule("db-start", dbStartCron(s), "db-start", wakeFn, { attempts: 3, maxAgeSeconds: 1800 },
+            `Start the Airflow metastore ${s.dbLeadMinutes} minutes before the nodes`);
+        schedule("wake", nodeWakeCron(s), "wake", wakeFn, { attempts: 3, maxAgeSeconds: 3600 },
+            `Restore the nodes ${s.nodeLeadMinutes} minutes before the night's runs (${s.wakeCron} ${s.timeZone}), so Flux rolls out the newest image first`);
         schedule("watch", `rate(${s.watchIntervalMinutes} minutes)`, "watch", watchFn, { attempts: 1, maxAgeSeconds: Math.max(60, s.watchIntervalMinutes * 60) },
             "Watch Airflow; sleep when done; keep the metastore asleep");
 

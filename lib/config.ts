@@ -88,7 +88,7 @@ export interface PlatformConfig {
         readonly untaggedExpiryDays: number;
     };
     /** The NightlyScheduler's configurable settings (the rest are derived by powerSettings). */
-    readonly power: Pick<PowerSettings, "wakeCron" | "timeZone" | "watchIntervalMinutes" | "graceMinutes" | "deadlineHours" | "dbLeadMinutes">;
+    readonly power: Pick<PowerSettings, "wakeCron" | "timeZone" | "watchIntervalMinutes" | "graceMinutes" | "deadlineHours" | "dbLeadMinutes" | "nodeLeadMinutes">;
     readonly cost: {
         /** Hours a day the platform is expected awake: what the estimate prices the sleeping parts at. */
         readonly expectedAwakeHours: number;
@@ -526,6 +526,15 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
         check: intRange(10, 120),
     },
     {
+        name: "powerNodeLeadMinutes",
+        type: "integer",
+        group: "NightlyScheduler",
+        description: "The nodes start this long before the wake, so that Flux rolls out a DAG image pushed in the daytime before the night's runs are due (docs: the wake timeline). Shorter saves node time; below the timeline's worst case, a run may start on the previous image.",
+        default: 30,
+        allowed: "an integer from 0 to 120",
+        check: intRange(0, 120),
+    },
+    {
         name: "operatorEmail",
         type: "string",
         group: "General",
@@ -743,14 +752,20 @@ export function parseConfig(raw: RawConfig, context: { project: string; stack: s
     const wakeCron = str("powerWakeCron");
     const timeZone = str("powerTimeZone");
     const leadMinutes = int("powerDbLeadMinutes");
-    if (deadline !== undefined && wakeCron !== undefined && timeZone !== undefined && leadMinutes !== undefined) {
+    const nodeLead = int("powerNodeLeadMinutes");
+    if (deadline !== undefined && wakeCron !== undefined && timeZone !== undefined && leadMinutes !== undefined && nodeLead !== undefined) {
         // A stopped instance takes no automated backup: the day's backup window must fall before the forced sleep.
-        const late = backupWindowProblem(powerSettings("check", { wakeCron, timeZone, deadlineHours: deadline, dbLeadMinutes: leadMinutes }));
+        const late = backupWindowProblem(powerSettings("check", { wakeCron, timeZone, deadlineHours: deadline, dbLeadMinutes: leadMinutes, nodeLeadMinutes: nodeLead }));
         if (late !== undefined) problem("powerDeadlineHours", late);
     }
     const awake = int("expectedAwakeHours");
     if (awake !== undefined && deadline !== undefined && awake > deadline) {
         problem("expectedAwakeHours", `cannot exceed powerDeadlineHours (${deadline}): the scheduler forces sleep by then`);
+    }
+    if (awake !== undefined && nodeLead !== undefined && grace !== undefined && watchInterval !== undefined) {
+        // The least a night keeps the nodes up: the lead, the grace period, and two idle checks.
+        const least = nodeLead + grace + 2 * watchInterval;
+        if (awake * 60 < least) problem("expectedAwakeHours", `${awake} h is less than the least a night keeps the nodes up: ${least} minutes (powerNodeLeadMinutes ${nodeLead} + powerGraceMinutes ${grace} + two checks of ${watchInterval}); the estimate would be too low`);
     }
 
     const readers = list("logReaderArns");
@@ -859,6 +874,7 @@ export function parseConfig(raw: RawConfig, context: { project: string; stack: s
             graceMinutes: grace!,
             deadlineHours: deadline!,
             dbLeadMinutes: leadMinutes!,
+            nodeLeadMinutes: nodeLead!,
         },
         cost: { expectedAwakeHours: awake!, monthlyBudgetUsd: int("monthlyBudgetUsd") },
         operatorEmail: str("operatorEmail"),

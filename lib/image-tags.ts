@@ -154,8 +154,8 @@ export function applyImagePolicySetters(text: string, latest: Readonly<Record<st
 }
 
 /** How often the registry is scanned and the automation runs (while the cluster is awake). */
-export const IMAGE_SCAN_INTERVAL = "5m";
-export const IMAGE_UPDATE_INTERVAL = "5m";
+export const IMAGE_SCAN_INTERVAL = "2m";
+export const IMAGE_UPDATE_INTERVAL = "2m";
 
 /**
  * The three image-automation objects of gitops/apps/image-automation/, with ${VARIABLES} that Flux

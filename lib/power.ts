@@ -2,14 +2,16 @@
 // component, the Lambda handlers (functions/handlers.ts) and the operator's script all share it, and
 // the tests read it as time tables.
 //
-// The day: the metastore starts `dbLeadMinutes` before the wake instant (00:00 America/Los_Angeles),
-// the nodes are restored at the wake instant, a watcher checks every few minutes whether Airflow has
-// anything left to do, and the platform sleeps when two consecutive checks find nothing, never before
-// a grace period after waking, never with the database stopped before the day's automated backup, and
-// at the latest at a hard deadline (which raises an alarm).
+// The day: the wake instant (00:00 America/Los_Angeles) is when the night's DAG runs are due. The
+// nodes are restored `nodeLeadMinutes` before it, so that Flux has rolled out the newest DAG image by
+// then (lib/wake-timeline.ts), and the metastore starts `dbLeadMinutes` before the nodes. A watcher
+// checks every few minutes whether Airflow has anything left to do, and the platform sleeps when two
+// consecutive checks find nothing, never before a grace period after the wake instant, never with the
+// database stopped before the day's automated backup, and at the latest at a hard deadline (which
+// raises an alarm).
 
 export interface PowerSettings {
-    /** EventBridge Scheduler cron of the wake instant, daily: cron(<minute> <hour> * * ? *). */
+    /** EventBridge Scheduler cron of the wake instant (when the night's DAG runs are due), daily: cron(<minute> <hour> * * ? *). */
     readonly wakeCron: string;
     /** IANA time zone the cron is read in (Scheduler's scheduleExpressionTimezone). */
     readonly timeZone: string;
@@ -31,6 +33,15 @@ export interface PowerSettings {
      * wake instant. The margin costs half an hour of a db.t3.micro a day (about $0.02 Multi-AZ).
      */
     readonly dbLeadMinutes: number;
+    /**
+     * The nodes are restored this long before the wake instant. A DAG image pushed in the daytime is
+     * committed by Flux's image automation only once the cluster runs, and Airflow then restarts on it:
+     * without the lead, the runs due at the wake instant would start on the previous image while
+     * Airflow restarts under them. lib/wake-timeline.ts adds up the worst case of each step (nodes,
+     * controllers, registry scan, commit, fetch, apply, Helm upgrade) from the real objects' intervals
+     * and timeouts; tests/wake-timeline.test.ts proves the default covers it.
+     */
+    readonly nodeLeadMinutes: number;
     /** The metastore's automated backup window, UTC "hh:mm-hh:mm", as components/metastore.ts sets it. */
     readonly backupWindow: string;
     /** SSM parameter holding the operator's keep-awake flag (JSON with an expiry). */
@@ -65,6 +76,7 @@ export function powerSettings(stackPrefix: string, given: Partial<PowerSettings>
         graceMinutes: given.graceMinutes ?? 30,
         deadlineHours: given.deadlineHours ?? 4,
         dbLeadMinutes: given.dbLeadMinutes ?? 30,
+        nodeLeadMinutes: given.nodeLeadMinutes ?? 30,
         backupWindow: given.backupWindow ?? METASTORE_BACKUP_WINDOW,
         keepAwakeParameter: given.keepAwakeParameter ?? `/${stackPrefix}/power/keep-awake`,
         stateParameter: given.stateParameter ?? `/${stackPrefix}/power/watcher-state`,
@@ -106,6 +118,15 @@ export function cronMinutesBefore(cron: string, minutes: number): string {
     const total = (((t.hour * 60 + t.minute - minutes) % 1440) + 1440) % 1440;
     return `cron(${total % 60} ${Math.floor(total / 60)} * * ? *)`;
 }
+
+type Leads = Pick<PowerSettings, "wakeCron" | "dbLeadMinutes" | "nodeLeadMinutes">;
+
+/** Minutes from the metastore's early start to the wake instant. */
+export const cycleLeadMinutes = (s: Pick<PowerSettings, "dbLeadMinutes" | "nodeLeadMinutes">) => s.dbLeadMinutes + s.nodeLeadMinutes;
+/** The daily cron that restores the nodes (the wake schedule). */
+export const nodeWakeCron = (s: Leads) => cronMinutesBefore(s.wakeCron, s.nodeLeadMinutes);
+/** The daily cron that starts the metastore (the db-start schedule). */
+export const dbStartCron = (s: Leads) => cronMinutesBefore(s.wakeCron, cycleLeadMinutes(s));
 
 export interface LocalDate {
     readonly year: number;
@@ -199,9 +220,9 @@ export function parseBackupWindow(window: string): { start: number; end: number 
  * is started (wake instant minus the lead). RDS takes an automated backup only in its window and only
  * while the instance runs, so the database stays up until a backup newer than this start exists.
  */
-export function requiredBackupWindowStart(wakeAt: Date, settings: Pick<PowerSettings, "backupWindow" | "dbLeadMinutes">): Date {
+export function requiredBackupWindowStart(wakeAt: Date, settings: Pick<PowerSettings, "backupWindow" | "dbLeadMinutes" | "nodeLeadMinutes">): Date {
     const { start } = parseBackupWindow(settings.backupWindow);
-    const from = wakeAt.getTime() - settings.dbLeadMinutes * MINUTE;
+    const from = wakeAt.getTime() - cycleLeadMinutes(settings) * MINUTE;
     const d = new Date(from);
     let candidate = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()) + start * MINUTE;
     if (candidate < from) candidate += DAY;
@@ -209,7 +230,7 @@ export function requiredBackupWindowStart(wakeAt: Date, settings: Pick<PowerSett
 }
 
 /** Whether the cycle's backup exists: a completed automated backup taken in or after its window. */
-export function backupTakenForCycle(latestBackupAt: Date | undefined, wakeAt: Date, settings: Pick<PowerSettings, "backupWindow" | "dbLeadMinutes">): boolean {
+export function backupTakenForCycle(latestBackupAt: Date | undefined, wakeAt: Date, settings: Pick<PowerSettings, "backupWindow" | "dbLeadMinutes" | "nodeLeadMinutes">): boolean {
     return latestBackupAt !== undefined && latestBackupAt.getTime() >= requiredBackupWindowStart(wakeAt, settings).getTime();
 }
 
@@ -315,7 +336,8 @@ export function decide(now: Date, obs: Observations, settings: PowerSettings): D
     const dbRunning = dbIsRunning(obs.db.status);
     const backupTaken = backupTakenForCycle(obs.latestBackupAt, wakeAt, settings);
     // From the metastore's early start until the grace period after the wake: the platform is waking.
-    const waking = t >= nextWake.getTime() - settings.dbLeadMinutes * MINUTE || t < wakeAt.getTime() + settings.graceMinutes * MINUTE;
+    const cycleStart = nextWake.getTime() - cycleLeadMinutes(settings) * MINUTE;
+    const waking = t >= cycleStart || t < wakeAt.getTime() + settings.graceMinutes * MINUTE;
     const metrics: PowerMetrics = {
         forcedSleep: 0,
         nodesUpAfterWindow: nodesUp && !keepAwake && t > deadlineAt && !waking ? 1 : 0,
@@ -332,14 +354,14 @@ export function decide(now: Date, obs: Observations, settings: PowerSettings): D
     }
 
     if (event.kind === "db-start") {
-        if (obs.db.status === "stopped") return decision("start-db", `the metastore starts ${settings.dbLeadMinutes} minutes before the nodes (wake at ${iso(nextWake)})`);
+        if (obs.db.status === "stopped") return decision("start-db", `the metastore starts ${settings.dbLeadMinutes} minutes before the nodes, which start ${settings.nodeLeadMinutes} minutes before the wake at ${iso(nextWake)}`);
         return decision("none", `the metastore is already ${obs.db.status}`);
     }
 
     if (event.kind === "wake") {
         const dbReady = obs.db.status !== "stopped";
         if (obs.nodes.desired === obs.nodes.target && dbReady) return decision("none", `already awake: ${obs.nodes.desired} nodes desired, metastore ${obs.db.status}`);
-        return decision("wake", `wake instant ${iso(event.scheduledAt ?? now)}: restore the nodes${dbReady ? "" : " and start the metastore"}`, { nextState: {} });
+        return decision("wake", `nodes due ${iso(event.scheduledAt ?? now)}, ${settings.nodeLeadMinutes} minutes before the wake instant: restore the nodes${dbReady ? "" : " and start the metastore"}`, { nextState: {} });
     }
 
     // ---- watch ----
@@ -357,7 +379,7 @@ export function decide(now: Date, obs: Observations, settings: PowerSettings): D
     }
 
     if (keepAwake) return decision("none", `keep-awake until ${iso(obs.keepAwakeUntil!)}`, { nextState: {} });
-    if (t >= nextWake.getTime() - settings.dbLeadMinutes * MINUTE) {
+    if (t >= cycleStart) {
         return decision("none", `the next wake (${iso(nextWake)}) is due: stay up`, { nextState: {} });
     }
     if (t >= deadlineAt) {

@@ -65,10 +65,10 @@ for (const stack of STACKS) {
         });
 
         describe("schedules", () => {
-            it("wake at 00:00 and start the metastore 30 minutes before, in America/Los_Angeles; watch every 10 minutes", () => {
+            it("nodes at 23:30 for the runs due at 00:00, the metastore 30 minutes before them, in America/Los_Angeles; watch every 10 minutes", () => {
                 const expected: Record<string, [string, string, string]> = {
-                    "db-start": ["cron(30 23 * * ? *)", "db-start", "wake"],
-                    wake: ["cron(0 0 * * ? *)", "wake", "wake"],
+                    "db-start": ["cron(0 23 * * ? *)", "db-start", "wake"],
+                    wake: ["cron(30 23 * * ? *)", "wake", "wake"],
                     watch: ["rate(10 minutes)", "watch", "watch"],
                 };
                 assert.equal(e.ofType(T.schedule).length, 3);
@@ -325,11 +325,11 @@ describe("NightlyScheduler under mocks: options", () => {
         assert.equal(e.ofType(T.topic).length, 1);
     });
 
-    it("another wake time and lead move both schedules, in the configured time zone", async () => {
-        const e = await evaluateOnce({ stack: "staging", program: schedulerProgram({ settings: (p) => powerSettings(p, { wakeCron: "cron(15 1 * * ? *)", dbLeadMinutes: 45, timeZone: "Europe/Paris" }) }) });
+    it("another wake time and leads move both schedules, in the configured time zone", async () => {
+        const e = await evaluateOnce({ stack: "staging", program: schedulerProgram({ settings: (p) => powerSettings(p, { wakeCron: "cron(15 1 * * ? *)", dbLeadMinutes: 45, nodeLeadMinutes: 20, timeZone: "Europe/Paris" }) }) });
         const byName = (part: string) => e.get(T.schedule, `data-platform-staging-scheduler-${part}`).inputs;
-        assert.equal(byName("wake").scheduleExpression, "cron(15 1 * * ? *)");
-        assert.equal(byName("db-start").scheduleExpression, "cron(30 0 * * ? *)");
+        assert.equal(byName("wake").scheduleExpression, "cron(55 0 * * ? *)");
+        assert.equal(byName("db-start").scheduleExpression, "cron(10 0 * * ? *)");
         assert.equal(byName("wake").scheduleExpressionTimezone, "Europe/Paris");
     });
 });

@@ -4,7 +4,7 @@
 
 import { strict as assert } from "assert";
 import {
-    backupWindowProblem, cronMinutesBefore, decide, lastWakeAtOrBefore, nextWakeAfter, parseDailyCron, powerSettings, requiredBackupWindowStart,
+    backupWindowProblem, cronMinutesBefore, cycleLeadMinutes, dbStartCron, decide, lastWakeAtOrBefore, nextWakeAfter, nodeWakeCron, parseDailyCron, powerSettings, requiredBackupWindowStart,
     wakeInstantOn, zonedTimeToUtc, type Decision, type IdleSignal, type Observations, type PowerSettings,
 } from "../lib/power";
 
@@ -93,15 +93,20 @@ describe("NightlyScheduler: time maths", () => {
         });
     }
 
-    it("the metastore's early start (23:30 local the evening before) across the changes", () => {
-        const dbStart = parseDailyCron(cronMinutesBefore(S.wakeCron, S.dbLeadMinutes)) as { hour: number; minute: number };
-        const utc = (y: number, m: number, d: number) => zonedTimeToUtc({ year: y, month: m, day: d }, dbStart, S.timeZone).toISOString();
-        assert.equal(utc(2026, 3, 7), "2026-03-08T07:30:00.000Z");  // 30 min before the 08:00Z wake of the change night
-        assert.equal(utc(2026, 3, 8), "2026-03-09T06:30:00.000Z");  // PDT now: 30 min before 07:00Z
-        assert.equal(utc(2026, 10, 31), "2026-11-01T06:30:00.000Z");
-        assert.equal(utc(2026, 11, 1), "2026-11-02T07:30:00.000Z");
-        assert.equal(utc(2027, 3, 13), "2027-03-14T07:30:00.000Z");
-        assert.equal(utc(2027, 11, 6), "2027-11-07T06:30:00.000Z");
+    it("the nodes' wake (23:30 local) and the metastore's early start (23:00) the evening before, across the changes", () => {
+        assert.equal(nodeWakeCron(S), "cron(30 23 * * ? *)");
+        assert.equal(dbStartCron(S), "cron(0 23 * * ? *)");
+        assert.equal(cycleLeadMinutes(S), 60);
+        const utc = (cron: string, y: number, m: number, d: number) => zonedTimeToUtc({ year: y, month: m, day: d }, parseDailyCron(cron) as { hour: number; minute: number }, S.timeZone).toISOString();
+        const db = (y: number, m: number, d: number) => utc(dbStartCron(S), y, m, d);
+        assert.equal(db(2026, 3, 7), "2026-03-08T07:00:00.000Z");  // an hour before the 08:00Z wake of the change night
+        assert.equal(db(2026, 3, 8), "2026-03-09T06:00:00.000Z");  // PDT now: an hour before 07:00Z
+        assert.equal(db(2026, 10, 31), "2026-11-01T06:00:00.000Z");
+        assert.equal(db(2026, 11, 1), "2026-11-02T07:00:00.000Z");
+        assert.equal(db(2027, 3, 13), "2027-03-14T07:00:00.000Z");
+        assert.equal(db(2027, 11, 6), "2027-11-07T06:00:00.000Z");
+        assert.equal(utc(nodeWakeCron(S), 2026, 3, 7), "2026-03-08T07:30:00.000Z");
+        assert.equal(utc(nodeWakeCron(S), 2026, 10, 31), "2026-11-01T06:30:00.000Z");
     });
 
     it("the last and next wake, during the hour that is skipped and the hour that happens twice", () => {
@@ -143,13 +148,15 @@ describe("NightlyScheduler: decide, a winter night (wake 00:00 PST = 08:00Z)", (
     const yesterdaysBackup = at("2026-01-14T08:20:00Z");
     const todaysBackup = at("2026-01-15T08:20:00Z");
     check([
-        { name: "early start, metastore stopped", now: "2026-01-15T07:30:05Z", obs: obs({ event: { kind: "db-start", scheduledAt: at("2026-01-15T07:30:00Z") }, desired: 0, db: "stopped" }), action: "start-db" },
-        { name: "early start delivered again, metastore starting", now: "2026-01-15T07:31:00Z", obs: obs({ event: { kind: "db-start", scheduledAt: at("2026-01-15T07:30:00Z") }, desired: 0, db: "starting" }), action: "none" },
-        { name: "watch while the metastore starts ahead of the wake", now: "2026-01-15T07:40:00Z", obs: obs({ desired: 0, db: "available", latestBackupAt: yesterdaysBackup }), action: "none", reason: /waking/ },
-        { name: "wake, nodes at 0", now: "2026-01-15T08:00:02Z", obs: obs({ event: { kind: "wake", scheduledAt: at("2026-01-15T08:00:00Z") }, desired: 0 }), action: "wake" },
-        { name: "wake, metastore still stopped (early start lost)", now: "2026-01-15T08:00:02Z", obs: obs({ event: { kind: "wake", scheduledAt: at("2026-01-15T08:00:00Z") }, desired: 0, db: "stopped" }), action: "wake", reason: /start the metastore/ },
-        { name: "wake delivered again", now: "2026-01-15T08:01:00Z", obs: obs({ event: { kind: "wake", scheduledAt: at("2026-01-15T08:00:00Z") } }), action: "none", reason: /already awake/ },
-        { name: "watch at the wake instant, nodes not yet scaled (wake runs in parallel)", now: "2026-01-15T08:00:00Z", obs: obs({ desired: 0, db: "available" }), action: "none", reason: /waking/ },
+        { name: "early start, metastore stopped", now: "2026-01-15T07:00:05Z", obs: obs({ event: { kind: "db-start", scheduledAt: at("2026-01-15T07:00:00Z") }, desired: 0, db: "stopped" }), action: "start-db" },
+        { name: "early start delivered again, metastore starting", now: "2026-01-15T07:01:00Z", obs: obs({ event: { kind: "db-start", scheduledAt: at("2026-01-15T07:00:00Z") }, desired: 0, db: "starting" }), action: "none" },
+        { name: "watch while the metastore starts ahead of the wake", now: "2026-01-15T07:10:00Z", obs: obs({ desired: 0, db: "available", latestBackupAt: yesterdaysBackup }), action: "none", reason: /waking/ },
+        { name: "wake, nodes at 0 (30 min before the runs are due)", now: "2026-01-15T07:30:02Z", obs: obs({ event: { kind: "wake", scheduledAt: at("2026-01-15T07:30:00Z") }, desired: 0 }), action: "wake" },
+        { name: "wake, metastore still stopped (early start lost)", now: "2026-01-15T07:30:02Z", obs: obs({ event: { kind: "wake", scheduledAt: at("2026-01-15T07:30:00Z") }, desired: 0, db: "stopped" }), action: "wake", reason: /start the metastore/ },
+        { name: "wake delivered again", now: "2026-01-15T07:31:00Z", obs: obs({ event: { kind: "wake", scheduledAt: at("2026-01-15T07:30:00Z") } }), action: "none", reason: /already awake/ },
+        { name: "watch as the nodes are due, not yet scaled (wake runs in parallel)", now: "2026-01-15T07:30:00Z", obs: obs({ desired: 0, db: "available" }), action: "none", reason: /waking/ },
+        { name: "nodes up and Airflow idle before the runs are due (Flux rolls out the new image)", now: "2026-01-15T07:40:00Z", obs: obs(), action: "none", reason: /next wake \(2026-01-15T08:00:00.000Z\) is due/ },
+        { name: "idle twice before the runs are due: still no sleep", now: "2026-01-15T07:50:00Z", obs: obs({ state: { idleSince: "2026-01-15T07:40:00.000Z" } }), action: "none", reason: /is due/ },
         { name: "idle inside the grace period", now: "2026-01-15T08:10:00Z", obs: obs(), action: "none", reason: /grace/ },
         { name: "idle, one minute before grace ends", now: "2026-01-15T08:29:00Z", obs: obs(), action: "none", reason: /grace/ },
         { name: "first idle check after grace", now: "2026-01-15T08:30:00Z", obs: obs(), action: "record-idle" },
@@ -189,9 +196,9 @@ describe("NightlyScheduler: decide, keep-awake and stale events", () => {
         { name: "keep-awake while asleep keeps a running metastore", now: "2026-01-15T10:00:00Z", obs: obs({ desired: 0, keepAwakeUntil: until, latestBackupAt: todaysBackup }), action: "none", reason: /keep-awake/ },
         { name: "watch delivered 9 minutes late", now: "2026-01-15T08:49:00Z", obs: obs({ event: { kind: "watch", scheduledAt: at("2026-01-15T08:40:00Z") } }), action: "record-idle" },
         { name: "watch delivered 15 minutes late (the next one is due)", now: "2026-01-15T08:55:00Z", obs: obs({ event: { kind: "watch", scheduledAt: at("2026-01-15T08:40:00Z") }, state: { idleSince: "2026-01-15T08:45:00.000Z" } }), action: "ignore", reason: /stale watch/ },
-        { name: "wake retried an hour late", now: "2026-01-15T09:00:00Z", obs: obs({ event: { kind: "wake", scheduledAt: at("2026-01-15T08:00:00Z") }, desired: 0 }), action: "wake" },
-        { name: "wake delivered after its deadline", now: "2026-01-15T12:30:00Z", obs: obs({ event: { kind: "wake", scheduledAt: at("2026-01-15T08:00:00Z") }, desired: 0 }), action: "ignore", reason: /stale wake/ },
-        { name: "early start delivered after its window", now: "2026-01-15T12:00:00Z", obs: obs({ event: { kind: "db-start", scheduledAt: at("2026-01-15T07:30:00Z") }, desired: 0, db: "stopped" }), action: "ignore" },
+        { name: "wake retried an hour late", now: "2026-01-15T08:30:00Z", obs: obs({ event: { kind: "wake", scheduledAt: at("2026-01-15T07:30:00Z") }, desired: 0 }), action: "wake" },
+        { name: "wake delivered after its deadline", now: "2026-01-15T11:45:00Z", obs: obs({ event: { kind: "wake", scheduledAt: at("2026-01-15T07:30:00Z") }, desired: 0 }), action: "ignore", reason: /stale wake/ },
+        { name: "early start delivered after its window", now: "2026-01-15T11:15:00Z", obs: obs({ event: { kind: "db-start", scheduledAt: at("2026-01-15T07:00:00Z") }, desired: 0, db: "stopped" }), action: "ignore" },
     ]);
 });
 
@@ -199,7 +206,7 @@ describe("NightlyScheduler: decide, a summer night (wake 00:00 PDT = 07:00Z; bac
     const yesterdaysBackup = at("2026-07-14T08:20:00Z");
     const todaysBackup = at("2026-07-15T08:20:00Z");
     check([
-        { name: "wake", now: "2026-07-15T07:00:01Z", obs: obs({ event: { kind: "wake", scheduledAt: at("2026-07-15T07:00:00Z") }, desired: 0 }), action: "wake" },
+        { name: "wake (06:30Z, 30 min before the runs)", now: "2026-07-15T06:30:01Z", obs: obs({ event: { kind: "wake", scheduledAt: at("2026-07-15T06:30:00Z") }, desired: 0 }), action: "wake" },
         { name: "grace", now: "2026-07-15T07:20:00Z", obs: obs(), action: "none", reason: /grace/ },
         { name: "first idle check", now: "2026-07-15T07:30:00Z", obs: obs({ latestBackupAt: yesterdaysBackup }), action: "record-idle" },
         { name: "idle twice before the backup window: nodes sleep, metastore stays", now: "2026-07-15T07:40:00Z", obs: obs({ latestBackupAt: yesterdaysBackup, state: { idleSince: "2026-07-15T07:30:00.000Z" } }), action: "sleep", stopDatabase: false },
@@ -215,13 +222,13 @@ describe("NightlyScheduler: decide on the nights of the changes", () => {
         { name: "spring 2026, 03:50 PDT local, busy", now: "2026-03-08T10:50:00Z", obs: obs({ idle: BUSY }), action: "none" },
         { name: "spring 2026, 11:59Z busy", now: "2026-03-08T11:59:00Z", obs: obs({ idle: BUSY }), action: "none" },
         { name: "spring 2026, deadline at 12:00Z (05:00 PDT: four real hours, not four wall-clock hours)", now: "2026-03-08T12:00:00Z", obs: obs({ idle: BUSY }), action: "forced-sleep" },
-        { name: "spring 2026, next night's early start (23:30 PDT = 06:30Z)", now: "2026-03-09T06:30:00Z", obs: obs({ event: { kind: "db-start", scheduledAt: at("2026-03-09T06:30:00Z") }, desired: 0, db: "stopped" }), action: "start-db" },
-        { name: "spring 2026, next night's wake at 07:00Z", now: "2026-03-09T07:00:00Z", obs: obs({ event: { kind: "wake", scheduledAt: at("2026-03-09T07:00:00Z") }, desired: 0 }), action: "wake" },
+        { name: "spring 2026, next night's early start (23:00 PDT = 06:00Z)", now: "2026-03-09T06:00:00Z", obs: obs({ event: { kind: "db-start", scheduledAt: at("2026-03-09T06:00:00Z") }, desired: 0, db: "stopped" }), action: "start-db" },
+        { name: "spring 2026, next night's nodes at 06:30Z", now: "2026-03-09T06:30:00Z", obs: obs({ event: { kind: "wake", scheduledAt: at("2026-03-09T06:30:00Z") }, desired: 0 }), action: "wake" },
         // Autumn 2026: wake 07:00Z (00:00 PDT); at 09:00Z the clocks fall back to 01:00 PST.
         { name: "autumn 2026, 01:30 PST (second 01:30), in the run", now: "2026-11-01T09:30:00Z", obs: obs({ idle: BUSY }), action: "none" },
         { name: "autumn 2026, deadline at 11:00Z (03:00 PST)", now: "2026-11-01T11:00:00Z", obs: obs({ idle: BUSY }), action: "forced-sleep" },
-        { name: "autumn 2026, no wake at 07:00Z the day after: it is 23:00 PST, asleep", now: "2026-11-02T07:00:00Z", obs: obs({ desired: 0, db: "stopped" }), action: "none", reason: /asleep/ },
-        { name: "autumn 2026, wake at 08:00Z", now: "2026-11-02T08:00:00Z", obs: obs({ event: { kind: "wake", scheduledAt: at("2026-11-02T08:00:00Z") }, desired: 0 }), action: "wake" },
+        { name: "autumn 2026, no wake at 06:30Z the day after: it is 22:30 PST, asleep", now: "2026-11-02T06:30:00Z", obs: obs({ desired: 0, db: "stopped" }), action: "none", reason: /asleep/ },
+        { name: "autumn 2026, nodes at 07:30Z (23:30 PST)", now: "2026-11-02T07:30:00Z", obs: obs({ event: { kind: "wake", scheduledAt: at("2026-11-02T07:30:00Z") }, desired: 0 }), action: "wake" },
         { name: "spring 2027, deadline at 12:00Z", now: "2027-03-14T12:00:00Z", obs: obs({ idle: BUSY }), action: "forced-sleep" },
         { name: "spring 2027, 11:50Z still inside", now: "2027-03-14T11:50:00Z", obs: obs({ idle: BUSY }), action: "none" },
         { name: "autumn 2027, deadline at 11:00Z", now: "2027-11-07T11:00:00Z", obs: obs({ idle: BUSY }), action: "forced-sleep" },
@@ -237,7 +244,8 @@ describe("NightlyScheduler: decide on the nights of the changes", () => {
 function simulate(fromIso: string, days: number, runMinutes: number) {
     const world = { desired: 0, db: "stopped", backups: [] as Date[], state: {} as { idleSince?: string } };
     const log: { at: Date; action: string; stopDb: boolean; db: string }[] = [];
-    const dbStart = parseDailyCron(cronMinutesBefore(S.wakeCron, S.dbLeadMinutes)) as { hour: number; minute: number };
+    const dbStart = parseDailyCron(dbStartCron(S)) as { hour: number; minute: number };
+    const nodeWake = parseDailyCron(nodeWakeCron(S)) as { hour: number; minute: number };
     const start = at(fromIso).getTime();
     let wakeAt = lastWakeAtOrBefore(at(fromIso), S);
     for (let t = start; t < start + days * 86_400_000; t += 600_000) {
@@ -250,7 +258,7 @@ function simulate(fromIso: string, days: number, runMinutes: number) {
             const d = new Date(Date.UTC(p.year, p.month - 1, p.day + offset));
             const local = { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate() };
             if (zonedTimeToUtc(local, dbStart, S.timeZone).getTime() === t) events.push("db-start");
-            if (wakeInstantOn(local, S).getTime() === t) events.push("wake");
+            if (zonedTimeToUtc(local, nodeWake, S.timeZone).getTime() === t) events.push("wake");
         }
         events.push("watch");
         if (lastWakeAtOrBefore(now, S).getTime() !== wakeAt.getTime()) wakeAt = lastWakeAtOrBefore(now, S);
@@ -291,11 +299,16 @@ describe("NightlyScheduler: a backup a day, simulated over both 2026 changes", (
             const { world, log } = simulate(from, 7, runMinutes);
             const wakes = log.filter((l) => l.action === "wake").map((l) => l.at);
             assert.equal(wakes.length, 7);
-            for (const w of wakes) {
-                // The wake is 00:00 in Los Angeles.
-                assert.equal(lastWakeAtOrBefore(w, S).getTime(), w.getTime());
-                const cycleEnd = nextWakeAfter(w, S).getTime() - S.dbLeadMinutes * 60_000;
-                const backup = world.backups.find((b) => b.getTime() >= w.getTime() - S.dbLeadMinutes * 60_000 && b.getTime() < cycleEnd);
+            const lead = cycleLeadMinutes(S) * 60_000;
+            for (const nodesAt of wakes) {
+                // The nodes wake 30 minutes before 00:00 in Los Angeles, the wake instant w.
+                const w = nextWakeAfter(nodesAt, S);
+                assert.equal(w.getTime() - nodesAt.getTime(), S.nodeLeadMinutes * 60_000);
+                // Airflow is idle until its runs are due, and the nodes stay up through the lead and the grace period.
+                assert.ok(!log.some((l) => (l.action === "sleep" || l.action === "forced-sleep") && l.at >= nodesAt && l.at.getTime() < w.getTime() + S.graceMinutes * 60_000),
+                    `slept before ${w.toISOString()} plus the grace period`);
+                const cycleEnd = nextWakeAfter(w, S).getTime() - lead;
+                const backup = world.backups.find((b) => b.getTime() >= w.getTime() - lead && b.getTime() < cycleEnd);
                 assert.ok(backup, `no backup in the cycle of ${w.toISOString()}`);
                 // The metastore was never stopped in this cycle before its backup had completed (RDS lists
                 // an automated backup only once it is available, so the stop may follow on the same step).
