@@ -117,6 +117,7 @@ export = async () => {
         accountId: account.accountId,
         stack: cfg.stack,
         clusterName: cluster.clusterName,
+        clusterArn: cluster.clusterArn,
         nodeGroupName: cluster.nodeGroupName,
         nodeGroupArn: cluster.nodeGroupArn,
         nodeCount: cluster.nodeCount,
@@ -131,6 +132,7 @@ export = async () => {
         logRetentionDays: cfg.logRetentionDays,
     }, providers);
     metastore.allowFrom("scheduler", { securityGroupId: scheduler.watcherSecurityGroupId, description: "NightlyScheduler watcher reads Airflow's run states" });
+    cluster.allowApiFrom("scheduler", { securityGroupId: scheduler.watcherSecurityGroupId, description: "NightlyScheduler watcher reads Flux's status" });
 
     const budget = budgetAmount(cfg.cost.monthlyBudgetUsd, readEstimates()[cfg.stack]);
     new CostBudget(`${names.prefix}-budget`, {
@@ -158,6 +160,7 @@ export = async () => {
         registryArn: registry.repositoryArn,
         ciPushRoleArn: registry.ciRoleArn,
         clusterName: cluster.clusterName,
+        clusterArn: cluster.clusterArn,
         nodeGroupName: cluster.nodeGroupName,
         nodeGroupArn: cluster.nodeGroupArn,
         nodeCount: cluster.nodeCount,

@@ -27,7 +27,7 @@ import {
     SERVICE_ACCOUNTS,
     type HelmReleaseSpec,
 } from "../k8s/controllers";
-import { namespace, platformNamespaces, platformSettingsConfigMap } from "../k8s/objects";
+import { fluxStatusReader, namespace, platformNamespaces, platformSettingsConfigMap } from "../k8s/objects";
 import {
     FLUX_NAMESPACE,
     gitRepository,
@@ -39,7 +39,7 @@ import {
     sshAuthData,
 } from "../k8s/flux-sources";
 import { airflowConnectionUri, BOOTSTRAP_NAMESPACE, BOOTSTRAP_SECRET, bootstrapJob } from "../k8s/metastore-bootstrap";
-import { rotatingKey } from "./common";
+import { allowPortFrom, rotatingKey, type ClientGrant } from "./common";
 
 /** The Airflow API server's port, where the UI's load balancer sends traffic (target type ip). */
 export const API_SERVER_PORT = 8080;
@@ -229,6 +229,11 @@ export class AirflowCluster extends pulumi.ComponentResource {
         // Every Kubernetes object goes through this provider; it is usable once an admin is mapped.
         this.kubeProvider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig, enableServerSideApply: true }, { parent: this, dependsOn: admins });
 
+        // The NightlyScheduler's watcher reads Flux's delivery objects (its access entry maps it to this group).
+        const reader = fluxStatusReader();
+        new k8s.rbac.v1.ClusterRole(`${name}-flux-status-role`, reader.clusterRole, this.k8sOptions);
+        new k8s.rbac.v1.ClusterRoleBinding(`${name}-flux-status-binding`, reader.clusterRoleBinding, this.k8sOptions);
+
         const controllers = this.controllers(args, cluster, nodes.group);
         this.logShipperRoleArn = controllers.logShipperRoleArn;
         this.imageReflectorRoleName = controllers.imageReflectorRoleName;
@@ -251,6 +256,11 @@ export class AirflowCluster extends pulumi.ComponentResource {
             gitopsDeployKey: this.gitopsDeployKey,
             gitopsWriteDeployKey: this.gitopsWriteDeployKey,
         });
+    }
+
+    /** Grants a client the Kubernetes API's private endpoint (443 on the cluster security group). */
+    allowApiFrom(client: string, grant: ClientGrant): aws.vpc.SecurityGroupIngressRule {
+        return allowPortFrom(`${this.name}-api-from-${client}`, this.nodeSecurityGroupId, 443, grant, this);
     }
 
     /** Kubernetes objects and Helm releases, all through the cluster's provider. */

@@ -7,6 +7,7 @@ import {
     lambdaTrustPolicy, parameterArn, schedulerInvokePolicy, schedulerTrustPolicy, wakeFunctionPolicy, watchFunctionPolicy,
 } from "../lib/power-policies";
 import { rotatingKey } from "./common";
+import { FLUX_STATUS_GROUP } from "../lib/flux-status";
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const packageJson = require("../package.json") as { dependencies?: Record<string, string> };
 
@@ -38,6 +39,8 @@ export interface NightlySchedulerArgs {
     /** Stack name: the metrics' Stack dimension. */
     readonly stack: string;
     readonly clusterName: pulumi.Input<string>;
+    /** The watcher reads the cluster's endpoint (eks:DescribeCluster) and, through an access entry, Flux's status. */
+    readonly clusterArn: pulumi.Input<string>;
     readonly nodeGroupName: pulumi.Input<string>;
     readonly nodeGroupArn: pulumi.Input<string>;
     /** Nodes a wake restores (AirflowCluster.nodeCount). */
@@ -134,12 +137,17 @@ export class NightlyScheduler extends pulumi.ComponentResource {
         }, parent);
         const watchPolicy = new aws.iam.RolePolicy(`${name}-watch-policy`, {
             role: roles.watch.name,
-            policy: pulumi.all([policyInputs, logGroups.watch.arn, key.arn, args.vpcId]).apply(([[accountId, nodeGroupArn, dbInstanceArn, dbInstanceIdentifier, deadLetterQueueArn], logGroupArn, keyArn, vpcId]) => json(watchFunctionPolicy({
-                region: args.region, accountId, nodeGroupArn, dbInstanceArn, dbInstanceIdentifier, logGroupArn, keyArn, vpcId, deadLetterQueueArn,
+            policy: pulumi.all([policyInputs, logGroups.watch.arn, key.arn, args.vpcId, args.clusterArn]).apply(([[accountId, nodeGroupArn, dbInstanceArn, dbInstanceIdentifier, deadLetterQueueArn], logGroupArn, keyArn, vpcId, clusterArn]) => json(watchFunctionPolicy({
+                region: args.region, accountId, nodeGroupArn, dbInstanceArn, dbInstanceIdentifier, logGroupArn, keyArn, vpcId, deadLetterQueueArn, clusterArn,
                 keepAwakeParameterArn: parameterArn(args.region, accountId, s.keepAwakeParameter),
                 stateParameterArn: parameterArn(args.region, accountId, s.stateParameter),
                 databaseParameterArn: parameterArn(args.region, accountId, databaseParameter),
             }))),
+        }, parent);
+        // The watcher's role in the Kubernetes API: only the group that may read Flux's delivery objects
+        // (the AirflowCluster binds it: k8s/objects.ts fluxStatusReader). No access policy, so nothing else.
+        const watchAccess = new aws.eks.AccessEntry(`${name}-watch-access`, {
+            clusterName: args.clusterName, principalArn: roles.watch.arn, type: "STANDARD", kubernetesGroups: [FLUX_STATUS_GROUP],
         }, parent);
 
         // The watcher reaches the metastore on 5432 and AWS's APIs (EKS, RDS, SSM, KMS) on 443 through
@@ -147,7 +155,7 @@ export class NightlyScheduler extends pulumi.ComponentResource {
         // filtered by security groups.
         const sg = new aws.ec2.SecurityGroup(`${name}-watch-sg`, {
             vpcId: args.vpcId,
-            description: "NightlyScheduler watcher: PostgreSQL to the metastore, HTTPS to AWS APIs",
+            description: "NightlyScheduler watcher: PostgreSQL to the metastore, HTTPS to AWS and Kubernetes APIs",
             tags: { Name: `${name}-watch-sg` },
         }, parent);
         new aws.vpc.SecurityGroupEgressRule(`${name}-watch-to-db`, {
@@ -155,7 +163,7 @@ export class NightlyScheduler extends pulumi.ComponentResource {
             referencedSecurityGroupId: args.dbSecurityGroupId,
         }, parent);
         new aws.vpc.SecurityGroupEgressRule(`${name}-watch-to-aws`, {
-            securityGroupId: sg.id, description: "AWS APIs over HTTPS (through NAT)", ipProtocol: "tcp", fromPort: 443, toPort: 443,
+            securityGroupId: sg.id, description: "AWS APIs over HTTPS (through NAT), and the cluster's private API endpoint", ipProtocol: "tcp", fromPort: 443, toPort: 443,
             cidrIpv4: "0.0.0.0/0",
         }, parent);
 
@@ -168,7 +176,7 @@ export class NightlyScheduler extends pulumi.ComponentResource {
             nodeGroupName: args.nodeGroupName,
             nodeCount: args.nodeCount,
             dbInstanceIdentifier: args.dbInstanceIdentifier,
-            ...(withDatabase ? { databaseParameter } : {}),
+            ...(withDatabase ? { databaseParameter, readFlux: true } : {}),
             settings: s,
             metricsNamespace: METRICS_NAMESPACE,
             // A node-group update in progress is waited out within the function's timeout.
@@ -206,7 +214,7 @@ export class NightlyScheduler extends pulumi.ComponentResource {
             environment: { variables: { [handlers.CONTEXT_ENV]: context(true), NODE_EXTRA_CA_CERTS: "/var/runtime/ca-cert.pem" } },
             loggingConfig: { logFormat: "Text", logGroup: logGroups.watch.name },
             callback: async (event: unknown) => handlers.watch(event),
-        }, { parent: this, dependsOn: [watchPolicy, logGroups.watch, credential] });
+        }, { parent: this, dependsOn: [watchPolicy, logGroups.watch, credential, watchAccess] });
 
         // ---- schedules, with retries and the dead-letter queue ----
         const schedulerRole = new aws.iam.Role(`${name}-scheduler-role`, {
@@ -273,6 +281,12 @@ export class NightlyScheduler extends pulumi.ComponentResource {
         alarm("db-running-while-asleep", "The metastore has been running for 30 minutes while the platform sleeps.", {
             namespace: METRICS_NAMESPACE, metricName: "DatabaseRunningWhileAsleep", dimensions: stackDimension, statistic: "Maximum",
             period: 600, evaluationPeriods: 3, treatMissingData: "notBreaching",
+        });
+        // Not Ready for three checks in a row (30 minutes): longer than an ordinary upgrade, which the
+        // HelmRelease bounds at 10 minutes an attempt. Missing data (asleep) is not an alarm.
+        alarm("flux-not-ready", "Airflow's delivery is failing: a Flux object (root or tenants Kustomization, the Airflow HelmRelease, the image automation) has not been Ready for 30 minutes, or the watcher cannot read it. The watcher's log (fluxProblems) says which and why; see gitops/README.md.", {
+            namespace: METRICS_NAMESPACE, metricName: "FluxNotReady", dimensions: stackDimension, statistic: "Maximum",
+            period: 600, evaluationPeriods: 3, datapointsToAlarm: 3, treatMissingData: "notBreaching",
         });
         alarm("dead-letters", "A scheduled wake or watch could not be delivered after its retries (see the dead-letter queue).", {
             namespace: "AWS/SQS", metricName: "ApproximateNumberOfMessagesVisible", dimensions: { QueueName: dlq.name }, statistic: "Maximum",

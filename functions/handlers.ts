@@ -11,6 +11,9 @@ import { describeNodes, scaleNodes, type RetryOptions } from "./eks";
 import { describeDb, latestAutomatedBackup, startDb, stopDb } from "./rds";
 import { readDatabaseConnection, readKeepAwake, readState, writeKeepAwake, writeState } from "./ssm";
 import { readIdleSignal } from "./airflow-db";
+import { fluxStatus } from "./kubernetes";
+import { credentialsFromEnv } from "../lib/eks-token";
+import { WATCHED_FLUX_OBJECTS, unhealthy } from "../lib/flux-status";
 
 /** Names and settings a function needs; plain JSON in the POWER_CONTEXT environment variable. */
 export interface PowerContext {
@@ -24,6 +27,8 @@ export interface PowerContext {
     readonly dbInstanceIdentifier: string;
     /** The SecureString with the database connection; only the watcher has it (and may decrypt it). */
     readonly databaseParameter?: string;
+    /** Whether to read Flux's status from the cluster's API (the watcher only: its role has the access entry). */
+    readonly readFlux?: boolean;
     readonly settings: PowerSettings;
     /** CloudWatch namespace of the watcher's metrics (dimension Stack). */
     readonly metricsNamespace: string;
@@ -77,7 +82,7 @@ export function parseEvent(raw: unknown, allowed: readonly EventKind[]): PowerEv
 const nodeRef = (ctx: PowerContext) => ({ clusterName: ctx.clusterName, nodeGroupName: ctx.nodeGroupName });
 
 /** Reads everything decide() needs. Airflow's database is read only by a watch while nodes are up. */
-export async function observe(ctx: PowerContext, c: Clients, event: PowerEvent): Promise<Observations> {
+export async function observe(ctx: PowerContext, c: Clients, event: PowerEvent, now = new Date()): Promise<Observations> {
     const [nodes, db, latestBackupAt, keepAwake, state] = await Promise.all([
         describeNodes(c.eks, nodeRef(ctx)),
         describeDb(c.rds, ctx.dbInstanceIdentifier),
@@ -85,14 +90,20 @@ export async function observe(ctx: PowerContext, c: Clients, event: PowerEvent):
         readKeepAwake(c.ssm, ctx.settings.keepAwakeParameter),
         readState(c.ssm, ctx.settings.stateParameter),
     ]);
-    let idle: Observations["idle"];
-    if (event.kind === "watch" && nodes.desired > 0 && ctx.databaseParameter !== undefined) {
+    const awakeWatch = event.kind === "watch" && nodes.desired > 0;
+    const readIdle = async (parameter: string): Promise<Observations["idle"]> => {
         try {
-            idle = await readIdleSignal(await readDatabaseConnection(c.ssm, ctx.databaseParameter));
+            return await readIdleSignal(await readDatabaseConnection(c.ssm, parameter));
         } catch (err) {
-            idle = { ok: false, error: `reading the credential: ${(err as Error).message}` };
+            return { ok: false, error: `reading the credential: ${(err as Error).message}` };
         }
-    }
+    };
+    const [idle, flux] = await Promise.all([
+        awakeWatch && ctx.databaseParameter !== undefined ? readIdle(ctx.databaseParameter) : undefined,
+        awakeWatch && ctx.readFlux === true
+            ? fluxStatus(c.eks, ctx.clusterName, ctx.region ?? process.env.AWS_REGION ?? "", credentialsFromEnv(), WATCHED_FLUX_OBJECTS, now)
+            : undefined,
+    ]);
     return {
         event,
         nodes: { desired: nodes.desired, target: ctx.nodeCount, status: nodes.status },
@@ -100,6 +111,7 @@ export async function observe(ctx: PowerContext, c: Clients, event: PowerEvent):
         latestBackupAt,
         keepAwakeUntil: keepAwake ? new Date(keepAwake.until) : undefined,
         idle,
+        flux,
         state: { idleSince: state.idleSince },
     };
 }
@@ -151,7 +163,7 @@ export async function act(ctx: PowerContext, c: Clients, decision: Decision, now
  * turns into metrics, so the function needs no cloudwatch:PutMetricData (an action that takes no
  * resource and would need "*"). Written straight to stdout, without the runtime's log prefix.
  */
-export function metricsLine(ctx: PowerContext, decision: Decision, now: Date): string {
+export function metricsLine(ctx: PowerContext, decision: Decision, now: Date, flux?: Observations["flux"]): string {
     const m = decision.metrics;
     return JSON.stringify({
         _aws: {
@@ -163,6 +175,7 @@ export function metricsLine(ctx: PowerContext, decision: Decision, now: Date): s
                     { Name: "ForcedSleep", Unit: "Count" },
                     { Name: "NodesUpAfterWindow", Unit: "Count" },
                     { Name: "DatabaseRunningWhileAsleep", Unit: "Count" },
+                    { Name: "FluxNotReady", Unit: "Count" },
                 ],
             }],
         },
@@ -170,15 +183,18 @@ export function metricsLine(ctx: PowerContext, decision: Decision, now: Date): s
         ForcedSleep: m.forcedSleep,
         NodesUpAfterWindow: m.nodesUpAfterWindow,
         DatabaseRunningWhileAsleep: m.databaseRunningWhileAsleep,
+        FluxNotReady: m.fluxNotReady,
         action: decision.action,
         reason: decision.reason,
+        // What is not Ready, and why (the alarm's mail points here: the watcher's log group).
+        ...(flux === undefined ? {} : { flux: flux.ok ? flux.objects : { error: flux.error }, fluxProblems: unhealthy(flux) }),
     });
 }
 
 /** The wake function: the metastore's early start (db-start) and the wake itself. */
 export async function wake(raw: unknown, ctx: PowerContext = contextFromEnv(), c: Clients = makeClients(ctx.region), now = new Date()): Promise<Outcome> {
     const event = parseEvent(raw, ["db-start", "wake"]);
-    const decision = decide(now, await observe(ctx, c, event), ctx.settings);
+    const decision = decide(now, await observe(ctx, c, event, now), ctx.settings);
     const outcome = await act(ctx, c, decision, now, event.kind === "wake");
     console.log(JSON.stringify({ event: raw, ...outcome }));
     return outcome;
@@ -187,9 +203,10 @@ export async function wake(raw: unknown, ctx: PowerContext = contextFromEnv(), c
 /** The watch function: every few minutes, day and night. */
 export async function watch(raw: unknown, ctx: PowerContext = contextFromEnv(), c: Clients = makeClients(ctx.region), now = new Date()): Promise<Outcome> {
     const event = parseEvent(raw, ["watch"]);
-    const decision = decide(now, await observe(ctx, c, event), ctx.settings);
+    const obs = await observe(ctx, c, event, now);
+    const decision = decide(now, obs, ctx.settings);
     const outcome = await act(ctx, c, decision, now, true);
-    if (decision.action !== "ignore") process.stdout.write(`${metricsLine(ctx, decision, now)}\n`);
+    if (decision.action !== "ignore") process.stdout.write(`${metricsLine(ctx, decision, now, obs.flux)}\n`);
     console.log(JSON.stringify({ event: raw, ...outcome }));
     return outcome;
 }
@@ -277,7 +294,7 @@ export async function operatorSleep(ctx: PowerContext, c: Clients = makeClients(
         reason: `operator's sleep${backupTaken ? "" : "; the metastore keeps running until the day's backup exists (the watcher stops it then)"}`,
         stopDatabase: backupTaken,
         nextState: {},
-        metrics: { forcedSleep: 0, nodesUpAfterWindow: 0, databaseRunningWhileAsleep: 0 },
+        metrics: { forcedSleep: 0, nodesUpAfterWindow: 0, databaseRunningWhileAsleep: 0, fluxNotReady: 0 },
     };
     const outcome = await act(ctx, c, decision, now, true);
     return { ...outcome, effects: ["keep-awake cleared", ...outcome.effects] };

@@ -3,7 +3,9 @@
 // with the platform settings substituted. Pure builders; the AirflowCluster applies them, tests
 // validate them against Flux's published CRD schemas (../shared/schemas/flux/).
 
-export const FLUX_NAMESPACE = "flux-system";
+import { FLUX_NAMESPACE, ROOT_KUSTOMIZATION } from "../lib/flux-status";
+
+export { FLUX_NAMESPACE, ROOT_KUSTOMIZATION };
 /** Read-only source of everything Flux applies. */
 export const GITOPS_SOURCE = "gitops";
 /** The same repository and branch with a write key: used by ImageUpdateAutomation only. */
@@ -11,7 +13,6 @@ export const GITOPS_WRITE_SOURCE = "gitops-write";
 export const GITOPS_SECRET = "gitops-auth";
 export const GITOPS_WRITE_SECRET = "gitops-write-auth";
 export const PLATFORM_SETTINGS = "platform-settings";
-export const ROOT_KUSTOMIZATION = "platform";
 
 const metadata = (name: string) => ({
     name,

@@ -4,6 +4,8 @@
 // `k8s.core.v1.ConfigMap` and the cluster's provider, and tests validate them against the published
 // Kubernetes schemas (kubernetes-models).
 
+import { FLUX_STATUS_GROUP, WATCHED_FLUX_OBJECTS, type FluxObjectRef } from "../lib/flux-status";
+
 export type PodSecurityLevel = "privileged" | "baseline" | "restricted";
 
 export interface NamespaceManifest {
@@ -89,4 +91,39 @@ export function platformSettingsConfigMap(data: Readonly<Record<string, string>>
     // Kustomizations that use them at once (Flux 2.5+, "postBuild" in the Kustomization docs), instead
     // of at the next 10-minute interval.
     return { ...cm, metadata: { ...cm.metadata, labels: { ...cm.metadata.labels, "reconcile.fluxcd.io/watch": "Enabled" } } };
+}
+
+export const FLUX_STATUS_ROLE = "data-platform-flux-status";
+
+/**
+ * The watcher's rights in the Kubernetes API: `get` on exactly the Flux objects it reads
+ * (lib/flux-status.ts WATCHED_FLUX_OBJECTS), by name, for the group its access entry maps it to.
+ * Nothing to list, watch or change, and no Secret.
+ */
+export function fluxStatusReader(objects: readonly FluxObjectRef[] = WATCHED_FLUX_OBJECTS) {
+    const groups = [...new Set(objects.map((o) => o.apiVersion.split("/")[0]))].sort();
+    const rules = groups.flatMap((apiGroup) => {
+        const ofGroup = objects.filter((o) => o.apiVersion.split("/")[0] === apiGroup);
+        return [...new Set(ofGroup.map((o) => o.plural))].sort().map((resource) => ({
+            apiGroups: [apiGroup],
+            resources: [resource],
+            resourceNames: [...new Set(ofGroup.filter((o) => o.plural === resource).map((o) => o.name))].sort(),
+            verbs: ["get"],
+        }));
+    });
+    return {
+        clusterRole: {
+            apiVersion: "rbac.authorization.k8s.io/v1" as const,
+            kind: "ClusterRole" as const,
+            metadata: { name: FLUX_STATUS_ROLE, labels: MANAGED_BY },
+            rules,
+        },
+        clusterRoleBinding: {
+            apiVersion: "rbac.authorization.k8s.io/v1" as const,
+            kind: "ClusterRoleBinding" as const,
+            metadata: { name: FLUX_STATUS_ROLE, labels: MANAGED_BY },
+            roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: FLUX_STATUS_ROLE },
+            subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "Group", name: FLUX_STATUS_GROUP }],
+        },
+    };
 }

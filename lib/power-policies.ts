@@ -69,14 +69,16 @@ export function wakeFunctionPolicy(p: PowerPolicyInputs): PolicyDocument {
 }
 
 export interface WatchPolicyInputs extends PowerPolicyInputs {
+    /** The EKS cluster: the watcher reads its endpoint and CA to reach the Kubernetes API. */
+    readonly clusterArn: string;
     readonly databaseParameterArn: string;
     readonly keyArn: string;
     readonly vpcId: string;
 }
 
 /**
- * The watcher: also stops the metastore, reads (and alone may decrypt) the database credential, and
- * manages its network interfaces in the VPC. AWS's Lambda guide: DescribeNetworkInterfaces works only
+ * The watcher: also stops the metastore, reads (and alone may decrypt) the database credential, reads
+ * the cluster's endpoint, and manages its network interfaces in the VPC. AWS's Lambda guide: DescribeNetworkInterfaces works only
  * on "*" (read-only); the mutating ENI actions are limited to this account and region, and, wherever
  * the request names a VPC, to this VPC.
  */
@@ -85,6 +87,9 @@ export function watchFunctionPolicy(p: WatchPolicyInputs): PolicyDocument {
     return doc(
         ...common(p, ["rds:StartDBInstance", "rds:StopDBInstance"]),
         { Sid: "DatabaseCredential", Effect: "Allow", Action: "ssm:GetParameter", Resource: p.databaseParameterArn },
+        // Endpoint and CA of the Kubernetes API, where the watcher reads Flux's status. The API itself
+        // authorises through the role's access entry, not IAM (no eks:* action is involved there).
+        { Sid: "ClusterEndpoint", Effect: "Allow", Action: "eks:DescribeCluster", Resource: p.clusterArn },
         {
             Sid: "DecryptCredentialThroughSsm", Effect: "Allow", Action: "kms:Decrypt", Resource: p.keyArn,
             Condition: { StringEquals: { "kms:ViaService": `ssm.${p.region}.amazonaws.com`, "kms:EncryptionContext:PARAMETER_ARN": p.databaseParameterArn } },

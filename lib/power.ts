@@ -10,6 +10,8 @@
 // database stopped before the day's automated backup, and at the latest at a hard deadline (which
 // raises an alarm).
 
+import { unhealthy, type FluxSignal } from "./flux-status";
+
 export interface PowerSettings {
     /** EventBridge Scheduler cron of the wake instant (when the night's DAG runs are due), daily: cron(<minute> <hour> * * ? *). */
     readonly wakeCron: string;
@@ -268,6 +270,8 @@ export interface Observations {
     readonly keepAwakeUntil?: Date;
     /** Read only while the nodes are up; absent otherwise. */
     readonly idle?: IdleSignal;
+    /** The Flux objects that deliver Airflow, read by the watcher while the nodes are up; absent otherwise. */
+    readonly flux?: FluxSignal;
     readonly state: WatcherState;
 }
 
@@ -294,6 +298,8 @@ export interface PowerMetrics {
     readonly forcedSleep: 0 | 1;
     readonly nodesUpAfterWindow: 0 | 1;
     readonly databaseRunningWhileAsleep: 0 | 1;
+    /** Nodes up and a Flux object that delivers Airflow not Ready, or its status unreadable. */
+    readonly fluxNotReady: 0 | 1;
 }
 
 export interface Decision {
@@ -342,6 +348,7 @@ export function decide(now: Date, obs: Observations, settings: PowerSettings): D
         forcedSleep: 0,
         nodesUpAfterWindow: nodesUp && !keepAwake && t > deadlineAt && !waking ? 1 : 0,
         databaseRunningWhileAsleep: 0,
+        fluxNotReady: nodesUp && obs.flux !== undefined && unhealthy(obs.flux).length > 0 ? 1 : 0,
     };
     const decision = (action: Action, reason: string, extra: Partial<Decision> = {}): Decision => ({ action, reason, metrics, ...extra });
 

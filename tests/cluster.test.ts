@@ -7,6 +7,7 @@ import { kubeconfig } from "../lib/kubeconfig";
 import { physicalNames } from "../lib/naming";
 import { CLUSTER_ADMIN_POLICY, CONTROL_PLANE_LOGS, NODE_MANAGED_POLICIES } from "../components/airflow-cluster";
 import { EKS_ADDON_VERSIONS } from "../k8s/versions";
+import { FLUX_STATUS_GROUP, WATCHED_FLUX_OBJECTS, apiPath } from "../lib/flux-status";
 import type { Evaluation } from "../offline/evaluate";
 import type { RecordedResource } from "../offline/mocks";
 import { T, only } from "./resources";
@@ -74,7 +75,7 @@ for (const stack of STACKS) {
 
         it("authenticates through access entries only: the configured admins, nobody by having created it", () => {
             assert.deepEqual(cluster.inputs.accessConfig, { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: false });
-            const entries = e.ofType("aws:eks/accessEntry:AccessEntry");
+            const entries = e.ofType("aws:eks/accessEntry:AccessEntry").filter((a) => a.inputs.kubernetesGroups === undefined);
             assert.deepEqual(entries.map((a) => a.inputs.principalArn), cfg.cluster.clusterAdminArns);
             for (const entry of entries) {
                 assert.equal(entry.inputs.clusterName, cluster.state.name);
@@ -85,6 +86,34 @@ for (const stack of STACKS) {
                 assert.deepEqual(association.options!.dependsOn, [`aws:eks/accessEntry:AccessEntry::${entry.name}`]);
             }
             assert.deepEqual(e.ofType("kubernetes:core/v1:ConfigMap").filter((c) => c.inputs.metadata?.name === "aws-auth"), [], "no aws-auth ConfigMap");
+        });
+
+        it("maps the watcher's role to a group that may only get the Flux objects it reads, and opens the private API endpoint to it", () => {
+            const groupEntries = e.ofType("aws:eks/accessEntry:AccessEntry").filter((a) => a.inputs.kubernetesGroups !== undefined);
+            assert.equal(groupEntries.length, 1);
+            const [entry] = groupEntries;
+            const watchRole = only(e, ROLE, "scheduler-watch-role");
+            assert.deepEqual([entry.inputs.clusterName, entry.inputs.principalArn, entry.inputs.type, entry.inputs.kubernetesGroups],
+                [cluster.state.name, watchRole.state.arn, "STANDARD", [FLUX_STATUS_GROUP]]);
+            // No EKS access policy for it: its rights are the RBAC binding alone.
+            assert.deepEqual(e.ofType("aws:eks/accessPolicyAssociation:AccessPolicyAssociation").filter((a) => a.inputs.principalArn === watchRole.state.arn), []);
+            const binding = only(e, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding", "cluster-flux-status-binding").inputs;
+            assert.deepEqual(binding.subjects, [{ apiGroup: "rbac.authorization.k8s.io", kind: "Group", name: FLUX_STATUS_GROUP }]);
+            const role = only(e, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole", "cluster-flux-status-role").inputs;
+            assert.equal(binding.roleRef.name, role.metadata.name);
+            // What the RBAC authorizer would decide for each request the watcher makes, and for others.
+            const allows = (apiGroup: string, resource: string, name: string, verb: string) => role.rules.some((r: { apiGroups: string[]; resources: string[]; resourceNames?: string[]; verbs: string[] }) =>
+                r.apiGroups.includes(apiGroup) && r.resources.includes(resource) && r.verbs.includes(verb) && (r.resourceNames === undefined || r.resourceNames.includes(name)));
+            for (const ref of WATCHED_FLUX_OBJECTS) {
+                const m = /^\/apis\/([^/]+)\/[^/]+\/namespaces\/[^/]+\/([^/]+)\/([^/]+)$/.exec(apiPath(ref));
+                assert.ok(m, apiPath(ref));
+                assert.ok(allows(m[1], m[2], m[3], "get"), apiPath(ref));
+                assert.ok(!allows(m[1], m[2], m[3], "list") && !allows(m[1], m[2], m[3], "patch") && !allows(m[1], m[2], "another", "get"), apiPath(ref));
+            }
+            assert.ok(!allows("", "secrets", "gitops-auth", "get"));
+            const api = only(e, T.ingress, "cluster-api-from-scheduler").inputs;
+            assert.deepEqual([api.securityGroupId, api.ipProtocol, api.fromPort, api.toPort, api.referencedSecurityGroupId],
+                [cluster.state.vpcConfig.clusterSecurityGroupId, "tcp", 443, 443, only(e, T.sg, "scheduler-watch-sg").id]);
         });
 
         it("pins the managed add-ons, networking before the nodes and CoreDNS after them, and none of the unmanaged defaults", () => {

@@ -21,7 +21,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { AIRFLOW_DB_USER, airflowConnectionUri, airflowUserSql, bootstrapJob, BOOTSTRAP_SECRET } from "../k8s/metastore-bootstrap";
-import { startPostgres, type Postgres } from "./services";
+import { startPostgres, testCertificates, type Postgres } from "./services";
 
 const PSQL_DIR = fs.existsSync("/usr/lib/postgresql/15/bin/psql") ? "/usr/lib/postgresql/15/bin" : path.dirname(execFileSync("sh", ["-c", "command -v psql"]).toString().trim());
 const MASTER = "airflow_admin";
@@ -33,21 +33,12 @@ interface Run {
     readonly stderr: string;
 }
 
-/** A throw-away CA and a server certificate for "localhost" signed by it; and an unrelated CA. */
+/** testCertificates, readable by the postgres user, whose server refuses a key others can read. */
 function certificates(dir: string) {
-    const openssl = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "pipe" });
-    const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
-    for (const ca of ["ca", "other-ca"]) {
-        openssl("req", "-x509", ...ec, "-keyout", `${ca}.key`, "-out", `${ca}.pem`, "-days", "2", "-subj", `/CN=Test ${ca}`,
-            "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign");
-    }
-    openssl("req", ...ec, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost");
-    fs.writeFileSync(path.join(dir, "server.ext"), "subjectAltName=DNS:localhost\nextendedKeyUsage=serverAuth\n");
-    openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "server.ext");
-    // The server reads its key as the postgres user and refuses a key others can read.
+    const certs = testCertificates(dir);
     execFileSync("chown", ["-R", "postgres:postgres", dir]);
-    fs.chmodSync(path.join(dir, "server.key"), 0o600);
-    return { ca: path.join(dir, "ca.pem"), otherCa: path.join(dir, "other-ca.pem"), cert: path.join(dir, "server.pem"), key: path.join(dir, "server.key") };
+    fs.chmodSync(certs.key, 0o600);
+    return certs;
 }
 
 describe("metastore bootstrap: Airflow's database user, on a real PostgreSQL playing RDS", function () {

@@ -4,6 +4,7 @@
 // alarms, and no secret in any function's code or plain environment.
 
 import { strict as assert } from "assert";
+import { builtinModules } from "module";
 import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import type { Evaluation } from "../offline/evaluate";
 import type { RecordedResource } from "../offline/mocks";
@@ -153,9 +154,11 @@ for (const stack of STACKS) {
                     assert.ok(modules.includes("node_modules/pg"), modules.join(", "));
                     assert.ok(modules.includes("node_modules/pg-protocol"));
                     assert.deepEqual(modules.filter((m) => /@aws-sdk|@smithy|@aws-crypto|@pulumi|@grpc|protobuf/.test(m)), []);
-                    // The SDK is required inside function bodies only: no top-level require in the closure file.
+                    // The SDK is required inside function bodies only: no top-level require in the closure file
+                    // but of Node's own modules (https and crypto for the watcher's Kubernetes API calls).
                     assert.match(pkg.index, /require\("@aws-sdk\/client-eks"\)/);
-                    assert.deepEqual(pkg.index.split("\n").filter((l) => /^\S.*require\(/.test(l)), []);
+                    const topLevel = pkg.index.split("\n").filter((l) => /^\S.*require\(/.test(l)).map((l) => /require\("([^"]+)"\)/.exec(l)?.[1]);
+                    assert.deepEqual(topLevel.filter((m) => m === undefined || !builtinModules.includes(m)), []);
                     assert.match(pkg.index, /^exports\.handler = /m);
                 }
             });
@@ -164,8 +167,10 @@ for (const stack of STACKS) {
                 const wake = JSON.parse(one(T.fn, "wake").inputs.environment.variables.POWER_CONTEXT);
                 const watch = JSON.parse(one(T.fn, "watch").inputs.environment.variables.POWER_CONTEXT);
                 const { retry: _w, ...wakeRest } = wake;
-                const { retry: _v, databaseParameter: _d, ...watchRest } = watch;
+                const { retry: _v, databaseParameter: _d, readFlux, ...watchRest } = watch;
                 assert.deepEqual(wakeRest, watchRest);
+                assert.equal(readFlux, true);
+                assert.equal(wake.readFlux, undefined);
                 assert.equal(wake.clusterName, FAKE.clusterName);
                 assert.equal(wake.nodeGroupName, FAKE.nodeGroupName);
                 assert.equal(wake.dbInstanceIdentifier, FAKE.dbInstanceIdentifier);
@@ -258,6 +263,9 @@ for (const stack of STACKS) {
                 // A failed invocation goes to the dead-letter queue, which only these two functions may write.
                 assert.ok(all.some((g) => g.action === "sqs:SendMessage" && g.resource === one("aws:sqs/queue:Queue", "dlq").state.arn));
                 assert.ok(all.some((g) => g.action === "ssm:GetParameter" && g.resource === param("database")));
+                // The cluster's endpoint and CA, for reading Flux's status; only the watcher.
+                assert.deepEqual(all.filter((g) => g.action === "eks:DescribeCluster").map((g) => g.resource), [FAKE.clusterArn]);
+                assert.ok(!wakeGrants().some((g) => g.action === "eks:DescribeCluster"));
                 const decrypt = all.filter((g) => g.action === "kms:Decrypt");
                 assert.equal(decrypt.length, 1);
                 assert.equal(decrypt[0].resource, one(T.key, "key").state.arn);
@@ -297,6 +305,7 @@ for (const stack of STACKS) {
                     "nodes-up-after-window": [METRICS_NAMESPACE, "NodesUpAfterWindow", "breaching"],
                     "db-running-while-asleep": [METRICS_NAMESPACE, "DatabaseRunningWhileAsleep", "notBreaching"],
                     "dead-letters": ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "notBreaching"],
+                    "flux-not-ready": [METRICS_NAMESPACE, "FluxNotReady", "notBreaching"],
                 };
                 assert.equal(e.ofType(T.alarm).length, Object.keys(expected).length);
                 for (const [part, [namespace, metric, missing]] of Object.entries(expected)) {
@@ -311,6 +320,9 @@ for (const stack of STACKS) {
                 }
                 assert.deepEqual(one(T.alarm, "wake-errors").inputs.dimensions, { FunctionName: one(T.fn, "wake").state.name });
                 assert.deepEqual(one(T.alarm, "dead-letters").inputs.dimensions, { QueueName: one(T.queue, "dlq").state.name });
+                // Three 10-minute checks in a row: longer than one HelmRelease attempt (10 minutes).
+                const flux = one(T.alarm, "flux-not-ready").inputs;
+                assert.deepEqual([flux.statistic, flux.period, flux.evaluationPeriods, flux.datapointsToAlarm], ["Maximum", 600, 3, 3]);
                 const sub = one(T.subscription, "alarms-email");
                 assert.deepEqual([sub.inputs.topic, sub.inputs.protocol, sub.inputs.endpoint], [topic.state.arn, "email", FAKE.alarmEmail]);
             });

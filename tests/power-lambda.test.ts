@@ -188,6 +188,11 @@ describe("NightlyScheduler: the shipped Lambda code in a fresh Node process agai
         const emf = JSON.parse(stdout.split("\n").find((l) => l.startsWith("{\"_aws\""))!);
         assert.equal(emf._aws.CloudWatchMetrics[0].Namespace, "DataPlatform/NightlyScheduler");
         assert.deepEqual([emf.Stack, emf.ForcedSleep, emf.NodesUpAfterWindow, emf.DatabaseRunningWhileAsleep], ["staging", 0, 0, 0]);
+        // Flux's status: moto's cluster has an endpoint nobody serves, so the watcher cannot read it,
+        // says so, and counts it against the flux-not-ready alarm, without failing the watch.
+        assert.ok(emf._aws.CloudWatchMetrics[0].Metrics.some((m: { Name: string }) => m.Name === "FluxNotReady"));
+        assert.equal(emf.FluxNotReady, 1);
+        assert.match(emf.fluxProblems[0], /^cannot read Flux's status: /);
         await airflow.query("UPDATE dag_run SET state = 'success' WHERE dag_id = 'report'");
     });
 

@@ -11,6 +11,7 @@ import { ACCOUNT_ID } from "../offline/mocks";
 
 export const FAKE = {
     clusterName: "fake-eks",
+    clusterArn: `arn:aws:eks:us-east-1:${ACCOUNT_ID}:cluster/fake-eks`,
     nodeGroupName: "fake-nodes",
     nodeGroupArn: `arn:aws:eks:us-east-1:${ACCOUNT_ID}:nodegroup/fake-eks/fake-nodes/0123abcd`,
     dbInstanceIdentifier: "fake-metastore",
@@ -42,6 +43,7 @@ export function schedulerProgram(options: ProgramOptions = {}) {
             accountId: ACCOUNT_ID,
             stack: cfg.stack,
             clusterName: n.clusterName,
+            clusterArn: options.names?.clusterName ? `arn:aws:eks:us-east-1:${ACCOUNT_ID}:cluster/${options.names.clusterName}` : FAKE.clusterArn,
             nodeGroupName: n.nodeGroupName,
             nodeGroupArn: n.nodeGroupArn,
             nodeCount: cfg.cluster.nodeCount,

@@ -133,3 +133,21 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
     }
     return { url: `postgresql://postgres:${password}@127.0.0.1:${port}/postgres`, host: "127.0.0.1", port, user: "postgres", password, stop };
 }
+
+/**
+ * A throw-away CA and a server certificate signed by it for `host` (localhost by default, or an IP
+ * address), and an unrelated CA: for servers that must present a certificate a client verifies.
+ */
+export function testCertificates(dir: string, host = "localhost") {
+    const openssl = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "pipe" });
+    const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+    for (const ca of ["ca", "other-ca"]) {
+        openssl("req", "-x509", ...ec, "-keyout", `${ca}.key`, "-out", `${ca}.pem`, "-days", "2", "-subj", `/CN=Test ${ca}`,
+            "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign");
+    }
+    openssl("req", ...ec, "-keyout", "server.key", "-out", "server.csr", "-subj", `/CN=${host}`);
+    const san = net.isIP(host) ? `IP:${host}` : `DNS:${host}`;
+    fs.writeFileSync(path.join(dir, "server.ext"), `subjectAltName=${san}\nextendedKeyUsage=serverAuth\n`);
+    openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "server.ext");
+    return { ca: path.join(dir, "ca.pem"), otherCa: path.join(dir, "other-ca.pem"), cert: path.join(dir, "server.pem"), key: path.join(dir, "server.key") };
+}
