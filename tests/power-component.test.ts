@@ -210,7 +210,7 @@ for (const stack of STACKS) {
                 assert.equal(param.inputs.name, `/data-platform-${stack}/power/database`);
                 assert.equal(param.inputs.value[specialSigKey], specialSecretSig);
                 assert.deepEqual(JSON.parse(param.inputs.value.value), {
-                    host: FAKE.dbHost, port: 5432, database: "airflow", username: "airflow_admin", password: FAKE.password, ssl: "verify-full",
+                    host: FAKE.dbHost, port: 5432, database: "airflow", username: "airflow_monitor", password: FAKE.password, ssl: "verify-full",
                 });
             });
 

@@ -1,126 +1,35 @@
-// The idle signal against a real PostgreSQL holding Airflow 3.2.2's dag_run and task_instance tables
-// with their real columns: every state Airflow defines, each classified; mixed cases; errors = busy.
+// The idle signal against a real PostgreSQL 17 set up as RDS sets it up (tests/metastore-fixture.ts):
+// Airflow 3.2.2's dag_run and task_instance tables, with their real columns, owned by the `airflow`
+// role that created them, read by the watcher's monitoring login. Every state Airflow defines, each
+// classified; mixed cases; a table a later migration adds; errors = busy; the master cannot read.
 
 import { strict as assert } from "assert";
 import { Client } from "pg";
 import { decide, powerSettings } from "../lib/power";
 import { DAG_RUN_FINISHED, DAG_RUN_UNFINISHED, IDLE_SQL, TASK_FINISHED, TASK_UNFINISHED, readIdleSignal } from "../functions/airflow-db";
 import type { DatabaseConnection } from "../functions/ssm";
-import { freePort, startPostgres, type Postgres } from "./services";
-
+import { freePort, type Postgres } from "./services";
+import { rdsLikeMetastore, type RdsLikeMetastore } from "./metastore-fixture";
 // Airflow's own enums (airflow-core/src/airflow/utils/state.py): DagRunState and TaskInstanceState
 // (None is a task state too: "created, not yet scheduled").
 const AIRFLOW_DAG_RUN_STATES = ["queued", "running", "success", "failed"];
 const AIRFLOW_TASK_STATES = [null, "removed", "scheduled", "queued", "running", "success", "restarting", "failed", "up_for_retry", "up_for_reschedule", "upstream_failed", "skipped", "deferred"];
 
-// The columns of DagRun (models/dagrun.py) and TaskInstance (models/taskinstance.py) as SQLAlchemy
-// creates them on PostgreSQL: StringID is VARCHAR(250), UtcDateTime TIMESTAMPTZ, ExtendedJSON JSON.
-// Foreign keys to tables this test does not need (log_template, backfill, dag_version, trigger) are
-// left as plain columns; the task_instance -> dag_run key the signal relies on is kept.
-const AIRFLOW_SCHEMA = `
-CREATE TABLE dag_run (
-    id SERIAL NOT NULL,
-    dag_id VARCHAR(250) NOT NULL,
-    queued_at TIMESTAMP WITH TIME ZONE,
-    logical_date TIMESTAMP WITH TIME ZONE,
-    start_date TIMESTAMP WITH TIME ZONE,
-    end_date TIMESTAMP WITH TIME ZONE,
-    state VARCHAR(50),
-    run_id VARCHAR(250) NOT NULL,
-    creating_job_id INTEGER,
-    run_type VARCHAR(50) NOT NULL,
-    triggered_by VARCHAR(50),
-    triggering_user_name VARCHAR(512),
-    conf JSONB,
-    data_interval_start TIMESTAMP WITH TIME ZONE,
-    data_interval_end TIMESTAMP WITH TIME ZONE,
-    run_after TIMESTAMP WITH TIME ZONE NOT NULL,
-    last_scheduling_decision TIMESTAMP WITH TIME ZONE,
-    log_template_id INTEGER,
-    created_at TIMESTAMP WITH TIME ZONE,
-    updated_at TIMESTAMP WITH TIME ZONE,
-    clear_number INTEGER DEFAULT '0' NOT NULL,
-    backfill_id INTEGER,
-    bundle_version VARCHAR(250),
-    scheduled_by_job_id INTEGER,
-    context_carrier JSON,
-    span_status VARCHAR(250) DEFAULT 'not_started' NOT NULL,
-    created_dag_version_id UUID,
-    partition_key VARCHAR(250),
-    partition_date TIMESTAMP WITH TIME ZONE,
-    CONSTRAINT dag_run_pkey PRIMARY KEY (id),
-    CONSTRAINT dag_run_dag_id_run_id_key UNIQUE (dag_id, run_id),
-    CONSTRAINT dag_run_dag_id_logical_date_key UNIQUE (dag_id, logical_date)
-);
-CREATE INDEX dag_id_state ON dag_run (dag_id, state);
-CREATE INDEX idx_dag_run_running_dags ON dag_run (state, dag_id) WHERE state='running';
-CREATE INDEX idx_dag_run_queued_dags ON dag_run (state, dag_id) WHERE state='queued';
-CREATE TABLE task_instance (
-    id UUID NOT NULL,
-    task_id VARCHAR(250) NOT NULL,
-    dag_id VARCHAR(250) NOT NULL,
-    run_id VARCHAR(250) NOT NULL,
-    map_index INTEGER DEFAULT -1 NOT NULL,
-    start_date TIMESTAMP WITH TIME ZONE,
-    end_date TIMESTAMP WITH TIME ZONE,
-    duration FLOAT,
-    state VARCHAR(20),
-    try_number INTEGER,
-    max_tries INTEGER DEFAULT -1,
-    hostname VARCHAR(1000),
-    unixname VARCHAR(1000),
-    pool VARCHAR(256) NOT NULL,
-    pool_slots INTEGER NOT NULL,
-    queue VARCHAR(256),
-    priority_weight INTEGER,
-    operator VARCHAR(1000),
-    custom_operator_name VARCHAR(1000),
-    queued_dttm TIMESTAMP WITH TIME ZONE,
-    scheduled_dttm TIMESTAMP WITH TIME ZONE,
-    queued_by_job_id INTEGER,
-    last_heartbeat_at TIMESTAMP WITH TIME ZONE,
-    pid INTEGER,
-    executor VARCHAR(1000),
-    executor_config BYTEA,
-    updated_at TIMESTAMP WITH TIME ZONE,
-    rendered_map_index VARCHAR(250),
-    context_carrier JSON,
-    span_status VARCHAR(250) DEFAULT 'not_started' NOT NULL,
-    external_executor_id VARCHAR(250),
-    trigger_id INTEGER,
-    trigger_timeout TIMESTAMP WITH TIME ZONE,
-    next_method VARCHAR(1000),
-    next_kwargs JSON,
-    task_display_name VARCHAR(2000),
-    dag_version_id UUID NOT NULL,
-    CONSTRAINT task_instance_pkey PRIMARY KEY (id),
-    CONSTRAINT task_instance_composite_key UNIQUE (dag_id, task_id, run_id, map_index),
-    CONSTRAINT task_instance_dag_run_fkey FOREIGN KEY (dag_id, run_id) REFERENCES dag_run (dag_id, run_id) ON DELETE CASCADE
-);
-CREATE INDEX ti_dag_state ON task_instance (dag_id, state);
-CREATE INDEX ti_state ON task_instance (state);`;
-
 describe("NightlyScheduler: the idle signal on a real PostgreSQL with Airflow 3.2.2's tables", function () {
     this.timeout(30_000);
+    let meta: RdsLikeMetastore;
     let pg: Postgres;
+    /** Airflow itself, writing its tables. */
     let admin: Client;
+    /** The watcher's credential. */
     let conn: DatabaseConnection;
 
     before(async () => {
-        pg = await startPostgres();
-        const root = new Client({ connectionString: pg.url });
-        await root.connect();
-        await root.query("CREATE ROLE airflow_admin LOGIN PASSWORD 'metastore-test-password'");
-        await root.query("CREATE DATABASE airflow OWNER airflow_admin");
-        await root.end();
-        conn = { host: pg.host, port: pg.port, database: "airflow", username: "airflow_admin", password: "metastore-test-password", ssl: "disable" };
-        admin = new Client({ host: pg.host, port: pg.port, database: "airflow", user: "airflow_admin", password: "metastore-test-password" });
-        await admin.connect();
-        await admin.query(AIRFLOW_SCHEMA);
+        meta = await rdsLikeMetastore();
+        ({ pg, airflow: admin, monitor: conn } = meta);
     });
     after(async () => {
-        await admin?.end();
-        await pg?.stop();
+        await meta?.stop();
     });
     beforeEach(async () => admin.query("TRUNCATE dag_run CASCADE"));
 
@@ -142,6 +51,29 @@ describe("NightlyScheduler: the idle signal on a real PostgreSQL with Airflow 3.
         assert.deepEqual(new Set(tasks), new Set(AIRFLOW_TASK_STATES));
         assert.match(IDLE_SQL, /FROM dag_run WHERE state IS NULL OR state NOT IN/);
         assert.match(IDLE_SQL, /FROM task_instance WHERE state IS NULL OR state NOT IN/);
+    });
+
+    it("the master cannot read Airflow's tables (PostgreSQL 16+: a role's creator has only ADMIN OPTION on it): the watcher must not log in as the master", async () => {
+        const idle = await readIdleSignal(meta.master);
+        assert.equal(idle.ok, false);
+        assert.match((idle as { error: string }).error, /permission denied for table (dag_run|task_instance)/);
+        const owner = await admin.query("SELECT tableowner FROM pg_tables WHERE tablename IN ('dag_run', 'task_instance')");
+        assert.deepEqual(owner.rows.map((r) => r.tableowner), ["airflow", "airflow"]);
+    });
+
+    it("the monitoring login reads a table a later migration creates, and can change nothing", async () => {
+        await admin.query("CREATE TABLE IF NOT EXISTS later_migration_probe (id int); INSERT INTO later_migration_probe VALUES (1)");
+        const monitor = new Client({ host: conn.host, port: conn.port, database: conn.database, user: conn.username, password: conn.password });
+        await monitor.connect();
+        try {
+            assert.equal((await monitor.query("SELECT count(*)::int AS n FROM later_migration_probe")).rows[0].n, 1);
+            for (const sql of ["INSERT INTO dag_run (dag_id, run_id, run_type, run_after) VALUES ('x', 'y', 'manual', now())", "UPDATE task_instance SET state = 'failed'", "DELETE FROM dag_run", "CREATE TABLE intruder (id int)", "TRUNCATE dag_run"]) {
+                await assert.rejects(monitor.query(sql), /permission denied/, sql);
+            }
+        } finally {
+            await monitor.end();
+            await admin.query("DROP TABLE later_migration_probe");
+        }
     });
 
     it("empty tables: idle", async () => {
@@ -228,6 +160,7 @@ describe("NightlyScheduler: the idle signal on a real PostgreSQL with Airflow 3.
 
         it("Airflow's tables not there (a database Airflow has not migrated)", async () => {
             const idle = await readIdleSignal({ ...conn, database: "postgres", username: pg.user, password: pg.password });
+            // (as the server's superuser, in a database without Airflow's tables)
             assert.equal(idle.ok, false);
             assert.match((idle as { error: string }).error, /relation "dag_run" does not exist/);
             assert.equal(decideWith(idle).action, "none");

@@ -18,7 +18,8 @@ import type { Clients } from "../functions/handlers";
 import { SCHEDULED_TIME } from "../components/nightly-scheduler";
 import { deploymentPackage, schedulerProgram } from "./power-program";
 import { CREDENTIALS, REGION, createWorld, motoClients, putParameter, settingsAround, type World } from "./power-fixtures";
-import { startMoto, startPostgres, type Moto, type Postgres } from "./services";
+import { startMoto, type Moto } from "./services";
+import { rdsLikeMetastore, type RdsLikeMetastore } from "./metastore-fixture";
 import { evaluateOnce } from "./stacks";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -90,7 +91,7 @@ describe("NightlyScheduler: the shipped Lambda code in a fresh Node process agai
     const name = `${prefix}-scheduler`;
     const ids = { clusterName: "dp-lambda-eks", nodeGroupName: "dp-lambda-nodes", dbInstanceIdentifier: "dp-lambda-metastore" };
     let moto: Moto;
-    let pg: Postgres;
+    let meta: RdsLikeMetastore;
     let c: Clients;
     let w: World;
     let e: Evaluation;
@@ -101,7 +102,8 @@ describe("NightlyScheduler: the shipped Lambda code in a fresh Node process agai
     let airflow: Client;
 
     before(async () => {
-        [moto, pg] = await Promise.all([startMoto(), startPostgres()]);
+        // The metastore as on RDS: Airflow's tables owned by airflow, the watcher's monitoring login.
+        [moto, meta] = await Promise.all([startMoto(), rdsLikeMetastore()]);
         c = motoClients(moto.endpoint);
         w = await createWorld(c, "lambda");
         assert.equal(w.clusterName, ids.clusterName);
@@ -127,24 +129,15 @@ describe("NightlyScheduler: the shipped Lambda code in a fresh Node process agai
         const context = JSON.parse(watch.environment.POWER_CONTEXT);
         await putParameter(c, context.settings.keepAwakeParameter, "none");
         await putParameter(c, context.settings.stateParameter, "{}");
-        const root = new Client({ connectionString: pg.url });
-        await root.connect();
-        await root.query("CREATE DATABASE airflow");
-        await root.end();
-        airflow = new Client({ host: pg.host, port: pg.port, user: pg.user, password: pg.password, database: "airflow" });
-        await airflow.connect();
-        await airflow.query(`CREATE TABLE dag_run (id SERIAL PRIMARY KEY, dag_id VARCHAR(250) NOT NULL, run_id VARCHAR(250) NOT NULL, state VARCHAR(50), run_type VARCHAR(50) NOT NULL, run_after TIMESTAMPTZ NOT NULL, UNIQUE (dag_id, run_id));
-            CREATE TABLE task_instance (id UUID PRIMARY KEY, task_id VARCHAR(250) NOT NULL, dag_id VARCHAR(250) NOT NULL, run_id VARCHAR(250) NOT NULL, map_index INTEGER NOT NULL DEFAULT -1, state VARCHAR(20), pool VARCHAR(256) NOT NULL, pool_slots INTEGER NOT NULL, dag_version_id UUID NOT NULL,
-                FOREIGN KEY (dag_id, run_id) REFERENCES dag_run (dag_id, run_id) ON DELETE CASCADE);
-            INSERT INTO dag_run (dag_id, run_id, state, run_type, run_after) VALUES ('etl', 'scheduled__1', 'success', 'scheduled', now());
+        airflow = meta.airflow;
+        await airflow.query(`INSERT INTO dag_run (dag_id, run_id, state, run_type, run_after, clear_number, span_status) VALUES ('etl', 'scheduled__1', 'success', 'scheduled', now(), 0, 'not_started');
             INSERT INTO task_instance (id, task_id, dag_id, run_id, state, pool, pool_slots, dag_version_id) VALUES (gen_random_uuid(), 'extract', 'etl', 'scheduled__1', 'success', 'default_pool', 1, gen_random_uuid());`);
-        await putParameter(c, context.databaseParameter, JSON.stringify({ host: pg.host, port: pg.port, database: "airflow", username: pg.user, password: pg.password, ssl: "disable" }), true);
+        await putParameter(c, context.databaseParameter, JSON.stringify(meta.monitor), true);
         // By day: the metastore is stopped and the nodes are at zero.
         await c.rds.send(new StopDBInstanceCommand({ DBInstanceIdentifier: w.dbInstanceIdentifier }));
     });
     after(async () => {
-        await airflow?.end();
-        await Promise.all([moto?.stop(), pg?.stop()]);
+        await Promise.all([moto?.stop(), meta?.stop()]);
         if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
     });
 

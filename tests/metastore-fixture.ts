@@ -1,0 +1,162 @@
+// The Airflow metastore as it really is on RDS, for every test that reads Airflow's state: PostgreSQL
+// 17 (tests/services.ts), a master that is no superuser but may create roles and databases and owns
+// the `airflow` database (what RDS's master user is), the platform's bootstrap SQL run by that master
+// through psql exactly as the Job runs it (k8s/metastore-bootstrap.ts), and then Airflow's tables
+// created by the `airflow` role, as its migrations create them. Nothing here has more privilege than
+// RDS gives: reading as the master fails, as it does on RDS.
+
+import { execFileSync, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { Client } from "pg";
+import { AIRFLOW_DB_USER, MONITOR_DB_USER, bootstrapSql } from "../k8s/metastore-bootstrap";
+import type { DatabaseConnection } from "../functions/ssm";
+import { startPostgres, type Postgres, type PostgresOptions } from "./services";
+
+export const MASTER = { user: "airflow_admin", password: "master-Secret-1" } as const;
+export const AIRFLOW_PASSWORD = "airflow-Secret-1";
+export const MONITOR_PASSWORD = "monitor-Secret-1";
+
+/** Debian's psql (the bootstrap Job runs psql too): a client works with any newer server. */
+export const PSQL = fs.existsSync("/usr/lib/postgresql/15/bin/psql") ? "/usr/lib/postgresql/15/bin/psql" : execFileSync("sh", ["-c", "command -v psql"]).toString().trim();
+
+// The columns of DagRun (models/dagrun.py) and TaskInstance (models/taskinstance.py) as SQLAlchemy
+// creates them on PostgreSQL: StringID is VARCHAR(250), UtcDateTime TIMESTAMPTZ, ExtendedJSON JSON.
+// Foreign keys to tables this test does not need (log_template, backfill, dag_version, trigger) are
+// left as plain columns; the task_instance -> dag_run key the signal relies on is kept.
+export const AIRFLOW_SCHEMA = `
+CREATE TABLE dag_run (
+    id SERIAL NOT NULL,
+    dag_id VARCHAR(250) NOT NULL,
+    queued_at TIMESTAMP WITH TIME ZONE,
+    logical_date TIMESTAMP WITH TIME ZONE,
+    start_date TIMESTAMP WITH TIME ZONE,
+    end_date TIMESTAMP WITH TIME ZONE,
+    state VARCHAR(50),
+    run_id VARCHAR(250) NOT NULL,
+    creating_job_id INTEGER,
+    run_type VARCHAR(50) NOT NULL,
+    triggered_by VARCHAR(50),
+    triggering_user_name VARCHAR(512),
+    conf JSONB,
+    data_interval_start TIMESTAMP WITH TIME ZONE,
+    data_interval_end TIMESTAMP WITH TIME ZONE,
+    run_after TIMESTAMP WITH TIME ZONE NOT NULL,
+    last_scheduling_decision TIMESTAMP WITH TIME ZONE,
+    log_template_id INTEGER,
+    created_at TIMESTAMP WITH TIME ZONE,
+    updated_at TIMESTAMP WITH TIME ZONE,
+    clear_number INTEGER DEFAULT '0' NOT NULL,
+    backfill_id INTEGER,
+    bundle_version VARCHAR(250),
+    scheduled_by_job_id INTEGER,
+    context_carrier JSON,
+    span_status VARCHAR(250) DEFAULT 'not_started' NOT NULL,
+    created_dag_version_id UUID,
+    partition_key VARCHAR(250),
+    partition_date TIMESTAMP WITH TIME ZONE,
+    CONSTRAINT dag_run_pkey PRIMARY KEY (id),
+    CONSTRAINT dag_run_dag_id_run_id_key UNIQUE (dag_id, run_id),
+    CONSTRAINT dag_run_dag_id_logical_date_key UNIQUE (dag_id, logical_date)
+);
+CREATE INDEX dag_id_state ON dag_run (dag_id, state);
+CREATE INDEX idx_dag_run_running_dags ON dag_run (state, dag_id) WHERE state='running';
+CREATE INDEX idx_dag_run_queued_dags ON dag_run (state, dag_id) WHERE state='queued';
+CREATE TABLE task_instance (
+    id UUID NOT NULL,
+    task_id VARCHAR(250) NOT NULL,
+    dag_id VARCHAR(250) NOT NULL,
+    run_id VARCHAR(250) NOT NULL,
+    map_index INTEGER DEFAULT -1 NOT NULL,
+    start_date TIMESTAMP WITH TIME ZONE,
+    end_date TIMESTAMP WITH TIME ZONE,
+    duration FLOAT,
+    state VARCHAR(20),
+    try_number INTEGER,
+    max_tries INTEGER DEFAULT -1,
+    hostname VARCHAR(1000),
+    unixname VARCHAR(1000),
+    pool VARCHAR(256) NOT NULL,
+    pool_slots INTEGER NOT NULL,
+    queue VARCHAR(256),
+    priority_weight INTEGER,
+    operator VARCHAR(1000),
+    custom_operator_name VARCHAR(1000),
+    queued_dttm TIMESTAMP WITH TIME ZONE,
+    scheduled_dttm TIMESTAMP WITH TIME ZONE,
+    queued_by_job_id INTEGER,
+    last_heartbeat_at TIMESTAMP WITH TIME ZONE,
+    pid INTEGER,
+    executor VARCHAR(1000),
+    executor_config BYTEA,
+    updated_at TIMESTAMP WITH TIME ZONE,
+    rendered_map_index VARCHAR(250),
+    context_carrier JSON,
+    span_status VARCHAR(250) DEFAULT 'not_started' NOT NULL,
+    external_executor_id VARCHAR(250),
+    trigger_id INTEGER,
+    trigger_timeout TIMESTAMP WITH TIME ZONE,
+    next_method VARCHAR(1000),
+    next_kwargs JSON,
+    task_display_name VARCHAR(2000),
+    dag_version_id UUID NOT NULL,
+    CONSTRAINT task_instance_pkey PRIMARY KEY (id),
+    CONSTRAINT task_instance_composite_key UNIQUE (dag_id, task_id, run_id, map_index),
+    CONSTRAINT task_instance_dag_run_fkey FOREIGN KEY (dag_id, run_id) REFERENCES dag_run (dag_id, run_id) ON DELETE CASCADE
+);
+CREATE INDEX ti_dag_state ON task_instance (dag_id, state);
+CREATE INDEX ti_state ON task_instance (state);`;
+
+export interface RdsLikeMetastore {
+    readonly pg: Postgres;
+    /** A client logged in as `airflow` (what Airflow's own processes are): it writes the tables. */
+    readonly airflow: Client;
+    /** The watcher's credential: the monitoring login. */
+    readonly monitor: DatabaseConnection;
+    /** The master's credential, for showing what it cannot do. */
+    readonly master: DatabaseConnection;
+    /** Runs the bootstrap SQL again as the master (the Job after a password change). */
+    bootstrap(): void;
+    stop(): Promise<void>;
+}
+
+/** psql with a clean environment, as a client of the "RDS" endpoint; throws with psql's stderr. */
+export function psql(pg: Postgres, user: string, password: string, database: string, args: string[], input?: string): string {
+    const r = spawnSync(PSQL, ["-X", ...args], {
+        env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: path.dirname(PSQL), PGHOST: pg.host, PGPORT: String(pg.port), PGUSER: user, PGPASSWORD: password, PGDATABASE: database, PGSSLMODE: "disable" },
+        encoding: "utf8", input,
+    });
+    if (r.status !== 0) throw new Error(`psql as ${user}: ${r.stderr}`);
+    return r.stdout;
+}
+
+export async function rdsLikeMetastore(options: { schema?: string; postgres?: PostgresOptions } = {}): Promise<RdsLikeMetastore> {
+    const pg = await startPostgres(options.postgres);
+    try {
+        const root = new Client({ connectionString: pg.url });
+        await root.connect();
+        await root.query(`CREATE ROLE ${MASTER.user} LOGIN PASSWORD '${MASTER.password}' CREATEROLE CREATEDB`);
+        await root.query(`CREATE DATABASE airflow OWNER ${MASTER.user}`);
+        await root.end();
+        const bootstrap = () => {
+            psql(pg, MASTER.user, MASTER.password, "airflow", ["-v", `airflow_password=${AIRFLOW_PASSWORD}`, "-v", `monitor_password=${MONITOR_PASSWORD}`, "-f", "-"], bootstrapSql("airflow"));
+        };
+        bootstrap();
+        const airflow = new Client({ host: pg.host, port: pg.port, database: "airflow", user: AIRFLOW_DB_USER, password: AIRFLOW_PASSWORD });
+        await airflow.connect();
+        await airflow.query(options.schema ?? AIRFLOW_SCHEMA);
+        const conn = (username: string, password: string): DatabaseConnection => ({ host: pg.host, port: pg.port, database: "airflow", username, password, ssl: "disable" });
+        return {
+            pg, airflow, bootstrap,
+            monitor: conn(MONITOR_DB_USER, MONITOR_PASSWORD),
+            master: conn(MASTER.user, MASTER.password),
+            stop: async () => {
+                await airflow.end();
+                await pg.stop();
+            },
+        };
+    } catch (err) {
+        await pg.stop();
+        throw err;
+    }
+}
