@@ -123,17 +123,24 @@ export interface Outcome {
     readonly effects: string[];
 }
 
-/** Carries out a decision. Each step is idempotent, so a retried invocation repeats nothing harmful. */
-export async function act(ctx: PowerContext, c: Clients, decision: Decision, now: Date, record: boolean): Promise<Outcome> {
+/**
+ * Carries out a decision. Each step is idempotent, so a retried invocation repeats nothing harmful.
+ * `waitForStop`: the wake function waits out a metastore stop in progress before starting it (and
+ * fails if it cannot); the watcher does not wait (its next check starts it).
+ */
+export async function act(ctx: PowerContext, c: Clients, decision: Decision, now: Date, record: boolean, waitForStop = false): Promise<Outcome> {
     const effects: string[] = [];
     const retry = ctx.retry ?? {};
+    const start = async () => {
+        if (await startDb(c.rds, ctx.dbInstanceIdentifier, waitForStop ? { waitForStop: retry } : {})) effects.push("metastore start requested");
+    };
     switch (decision.action) {
         case "start-db":
-            if (await startDb(c.rds, ctx.dbInstanceIdentifier)) effects.push("metastore start requested");
+            await start();
             break;
         case "wake":
             // The metastore first (normally started ahead by the db-start schedule), then the nodes.
-            if (await startDb(c.rds, ctx.dbInstanceIdentifier)) effects.push("metastore start requested");
+            await start();
             if ((await scaleNodes(c.eks, nodeRef(ctx), ctx.nodeCount, retry)).changed) effects.push(`nodes scaled to ${ctx.nodeCount}`);
             break;
         case "sleep":
@@ -195,7 +202,7 @@ export function metricsLine(ctx: PowerContext, decision: Decision, now: Date, fl
 export async function wake(raw: unknown, ctx: PowerContext = contextFromEnv(), c: Clients = makeClients(ctx.region), now = new Date()): Promise<Outcome> {
     const event = parseEvent(raw, ["db-start", "wake"]);
     const decision = decide(now, await observe(ctx, c, event, now), ctx.settings);
-    const outcome = await act(ctx, c, decision, now, event.kind === "wake");
+    const outcome = await act(ctx, c, decision, now, event.kind === "wake", true);
     console.log(JSON.stringify({ event: raw, ...outcome }));
     return outcome;
 }
@@ -277,7 +284,7 @@ export async function keepAwake(ctx: PowerContext, hours: number, by: string, c:
 export async function operatorWake(ctx: PowerContext, hours: number, by: string, c: Clients = makeClients(ctx.region), now = new Date()): Promise<Outcome> {
     const flag = await keepAwake(ctx, hours, by, c, now);
     const decision = decide(now, await observe(ctx, c, { kind: "wake" }), ctx.settings);
-    const outcome = await act(ctx, c, decision, now, false);
+    const outcome = await act(ctx, c, decision, now, false, true);
     return { ...outcome, effects: [...flag.effects, ...outcome.effects] };
 }
 

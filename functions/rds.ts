@@ -2,6 +2,7 @@
 // are idempotent: they act only from the state they change, so a repeated event does nothing.
 
 import type { RDSClient } from "@aws-sdk/client-rds";
+import type { RetryOptions } from "./eks";
 
 export interface DbState {
     readonly status: string;
@@ -16,10 +17,30 @@ export async function describeDb(client: RDSClient, identifier: string): Promise
     return { status: db.DBInstanceStatus ?? "unknown", multiAz: db.MultiAZ ?? false };
 }
 
-/** Starts the instance if it is stopped; returns whether a start was requested. */
-export async function startDb(client: RDSClient, identifier: string): Promise<boolean> {
+/**
+ * Starts the instance if it is stopped; returns whether a start was requested. An instance still
+ * `stopping` (the watcher's sleep of a moment ago, or a late wake) cannot be started yet: RDS refuses
+ * StartDBInstance until the stop ends. With `waitForStop`, the stop is waited out (growing pauses, up
+ * to maxWaitMs) and the start then requested; if it is still stopping by then this throws, so that the
+ * wake fails (Scheduler retries it, the wake-errors alarm fires) instead of reporting a night that
+ * never came. Without it, nothing is requested: the next watch starts it once stopped.
+ */
+export async function startDb(client: RDSClient, identifier: string, options: { waitForStop?: RetryOptions } = {}): Promise<boolean> {
     const { StartDBInstanceCommand } = require("@aws-sdk/client-rds") as typeof import("@aws-sdk/client-rds");
-    const { status } = await describeDb(client, identifier);
+    let { status } = await describeDb(client, identifier);
+    const wait = options.waitForStop;
+    if (status === "stopping" && wait !== undefined) {
+        const sleep = wait.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+        let delay = wait.retryDelayMs ?? 5_000;
+        let waited = 0;
+        while (status === "stopping") {
+            if (waited + delay > (wait.maxWaitMs ?? 600_000)) throw new Error(`DB instance ${identifier} is still stopping after ${Math.round(waited / 1000)} s: it cannot be started yet`);
+            await sleep(delay);
+            waited += delay;
+            delay = Math.min(delay * 2, wait.maxDelayMs ?? 60_000);
+            ({ status } = await describeDb(client, identifier));
+        }
+    }
     if (status !== "stopped") return false;
     try {
         await client.send(new StartDBInstanceCommand({ DBInstanceIdentifier: identifier }));

@@ -280,7 +280,7 @@ export type Action =
     | "ignore"
     /** Nothing to change. */
     | "none"
-    /** Start the metastore (ahead of the nodes). */
+    /** Start the metastore: ahead of the nodes, or because the nodes are up without it. */
     | "start-db"
     /** Start the metastore if stopped and restore the node group. */
     | "wake"
@@ -315,6 +315,8 @@ export interface Decision {
 /** Statuses in which the instance is running (billed, and RDS may back it up). */
 export const DB_RUNNING_STATUSES: readonly string[] = ["available", "backing-up", "modifying", "configuring-enhanced-monitoring", "configuring-log-exports", "upgrading", "rebooting", "maintenance", "storage-optimization"];
 export const dbIsRunning = (status: string) => DB_RUNNING_STATUSES.includes(status);
+/** Stopped, or on its way there: a start must come (after the stop ends). */
+export const dbIsDown = (status: string) => status === "stopped" || status === "stopping";
 
 const iso = (d: Date) => d.toISOString();
 
@@ -365,10 +367,12 @@ export function decide(now: Date, obs: Observations, settings: PowerSettings): D
         return decision("none", `the metastore is already ${obs.db.status}`);
     }
 
+    // A metastore that is stopped or still stopping is not up: a wake is done only when nodes and
+    // metastore both are (a stop in progress is waited out by the wake function, lib's act()).
+    const dbUp = !dbIsDown(obs.db.status);
     if (event.kind === "wake") {
-        const dbReady = obs.db.status !== "stopped";
-        if (obs.nodes.desired === obs.nodes.target && dbReady) return decision("none", `already awake: ${obs.nodes.desired} nodes desired, metastore ${obs.db.status}`);
-        return decision("wake", `nodes due ${iso(event.scheduledAt ?? now)}, ${settings.nodeLeadMinutes} minutes before the wake instant: restore the nodes${dbReady ? "" : " and start the metastore"}`, { nextState: {} });
+        if (obs.nodes.desired === obs.nodes.target && dbUp) return decision("none", `already awake: ${obs.nodes.desired} nodes desired, metastore ${obs.db.status}`);
+        return decision("wake", `nodes due ${iso(event.scheduledAt ?? now)}, ${settings.nodeLeadMinutes} minutes before the wake instant: restore the nodes${dbUp ? "" : ` and start the metastore (${obs.db.status}${obs.db.status === "stopping" ? ": once its stop ends" : ""})`}`, { nextState: {} });
     }
 
     // ---- watch ----
@@ -385,6 +389,11 @@ export function decide(now: Date, obs: Observations, settings: PowerSettings): D
             { metrics: { ...metrics, databaseRunningWhileAsleep: 1 } });
     }
 
+    // Nodes up without the metastore (a wake that found it stopping, or arrived after the watcher had
+    // stopped it): start it, so that the night converges whatever order the events came in.
+    if (!dbUp && (keepAwake || t < deadlineAt || t >= cycleStart)) {
+        return decision("start-db", `the nodes are up but the metastore is ${obs.db.status}: start it${obs.db.status === "stopping" ? " once its stop ends (a later check)" : ""}`, { nextState: {} });
+    }
     if (keepAwake) return decision("none", `keep-awake until ${iso(obs.keepAwakeUntil!)}`, { nextState: {} });
     if (t >= cycleStart) {
         return decision("none", `the next wake (${iso(nextWake)}) is due: stay up`, { nextState: {} });

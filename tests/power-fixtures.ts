@@ -85,3 +85,53 @@ export function contextFor(world: World, settings: PowerSettings, extra: Partial
 export async function putParameter(c: Clients, name: string, value: string, secure = false): Promise<void> {
     await c.ssm.send(new PutParameterCommand({ Name: name, Value: value, Type: secure ? "SecureString" : "String", Overwrite: true }));
 }
+
+/**
+ * RDS's states that take time, which moto skips (its StopDBInstance is "stopped" at once and its
+ * StartDBInstance "available" at once): an HTTP proxy in front of moto that, for `stopMs` after a
+ * StopDBInstance it forwarded, reports the instance `stopping` and refuses StartDBInstance with RDS's
+ * own error (HTTP 400, code InvalidDBInstanceState, as the RDS API reference lists for a start of an
+ * instance that is not stopped), and for `startMs` after a StartDBInstance reports it `starting`.
+ * The real SDK parses both; everything else is moto's answer unchanged.
+ */
+export async function rdsTimingProxy(target: string, timing: { stopMs: number; startMs: number }) {
+    const http = require("http") as typeof import("http");
+    const state = { endpoint: "", stoppingUntil: 0, startingUntil: 0, refusedStarts: 0, timing, close: async () => {} };
+    const server = http.createServer((req, res) => {
+        const chunks: Buffer[] = [];
+        req.on("data", (c: Buffer) => chunks.push(c));
+        req.on("end", () => {
+            const body = Buffer.concat(chunks);
+            const action = /(?:^|&)Action=([A-Za-z]+)/.exec(body.toString("utf8"))?.[1];
+            const now = Date.now();
+            if (action === "StartDBInstance" && now < state.stoppingUntil) {
+                state.refusedStarts += 1;
+                res.writeHead(400, { "content-type": "text/xml" });
+                res.end(`<ErrorResponse xmlns="http://rds.amazonaws.com/doc/2014-10-31/"><Error><Type>Sender</Type><Code>InvalidDBInstanceState</Code><Message>Instance is not in stopped state.</Message></Error><RequestId>0</RequestId></ErrorResponse>`);
+                return;
+            }
+            const up = http.request(`${target}${req.url}`, { method: req.method, headers: req.headers }, (r) => {
+                const out: Buffer[] = [];
+                r.on("data", (c: Buffer) => out.push(c));
+                r.on("end", () => {
+                    let text = Buffer.concat(out).toString("utf8");
+                    if (action === "StopDBInstance" && r.statusCode === 200) state.stoppingUntil = Date.now() + state.timing.stopMs;
+                    if (action === "StartDBInstance" && r.statusCode === 200) state.startingUntil = Date.now() + state.timing.startMs;
+                    if (action === "DescribeDBInstances") {
+                        if (Date.now() < state.stoppingUntil) text = text.replace(/<DBInstanceStatus>stopped<\/DBInstanceStatus>/g, "<DBInstanceStatus>stopping</DBInstanceStatus>");
+                        if (Date.now() < state.startingUntil) text = text.replace(/<DBInstanceStatus>available<\/DBInstanceStatus>/g, "<DBInstanceStatus>starting</DBInstanceStatus>");
+                    }
+                    const headers = { ...r.headers, "content-length": String(Buffer.byteLength(text)) };
+                    res.writeHead(r.statusCode ?? 502, headers);
+                    res.end(text);
+                });
+            });
+            up.on("error", (e: Error) => { res.writeHead(502); res.end(String(e)); });
+            up.end(body);
+        });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    state.endpoint = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    state.close = () => new Promise<void>((resolve) => server.close(() => resolve()));
+    return state;
+}

@@ -15,7 +15,7 @@ import { operatorSleep, operatorWake, status, wake, watch, keepAwake, type Clien
 import { scaleNodes } from "../functions/eks";
 import { startDb, stopDb } from "../functions/rds";
 import { readKeepAwake } from "../functions/ssm";
-import { contextFor, createWorld, motoClients, settingsAround, type World } from "./power-fixtures";
+import { contextFor, createWorld, motoClients, rdsTimingProxy, settingsAround, type World } from "./power-fixtures";
 import { freePort, startMoto, type Moto } from "./services";
 
 async function nodeGroup(c: Clients, w: World) {
@@ -183,6 +183,75 @@ describe("NightlyScheduler against moto", function () {
             assert.equal((await nodeGroup(c, w)).desiredSize, 0);
             await keepAwake(ctx, 0, "alice", c, now);
             assert.equal(await readKeepAwake(c.ssm, ctx.settings.keepAwakeParameter), undefined);
+        });
+    });
+
+    describe("a metastore that takes time to stop and start (RDS's stopping and starting)", () => {
+        let w: World;
+        let proxy: Awaited<ReturnType<typeof rdsTimingProxy>>;
+        let through: Clients;
+        const now = new Date();
+        const ctx = () => contextFor(w, settingsAround(now, "dp-slow", { minutesAwake: 60, backup: "taken" }), { retry: { retryDelayMs: 100, maxDelayMs: 400, maxWaitMs: 10_000 } });
+        const status = async () => (await through.rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: w.dbInstanceIdentifier }))).DBInstances![0].DBInstanceStatus;
+        before(async () => {
+            w = await createWorld(c, "slow");
+            proxy = await rdsTimingProxy(moto.endpoint, { stopMs: 1_500, startMs: 1_000 });
+            through = motoClients(proxy.endpoint);
+        });
+        after(async () => proxy?.close());
+        // Each case starts from moto's settled state (no stop or start still "in progress").
+        beforeEach(() => { proxy.stoppingUntil = 0; proxy.startingUntil = 0; });
+
+        it("the stand-in behaves as RDS: stopping for a while, a start refused meanwhile with InvalidDBInstanceStateFault", async () => {
+            assert.equal(await stopDb(through.rds, w.dbInstanceIdentifier), true);
+            assert.equal(await status(), "stopping");
+            await assert.rejects(through.rds.send(new (require("@aws-sdk/client-rds").StartDBInstanceCommand)({ DBInstanceIdentifier: w.dbInstanceIdentifier })),
+                (err: Error) => err.name === "InvalidDBInstanceStateFault");
+            // Without waiting, a start of a stopping instance requests nothing (the watcher's next check does it).
+            assert.equal(await startDb(through.rds, w.dbInstanceIdentifier), false);
+            while ((await status()) === "stopping") await new Promise((r) => setTimeout(r, 100));
+            assert.equal(await status(), "stopped");
+        });
+
+        it("a wake that finds the metastore still stopping waits for the stop, then starts it and restores the nodes", async () => {
+            await startDb(c.rds, w.dbInstanceIdentifier);
+            assert.equal(await stopDb(through.rds, w.dbInstanceIdentifier), true);
+            assert.equal(await status(), "stopping");
+            const refusedBefore = proxy.refusedStarts;
+            const out = await wake({ kind: "wake", scheduledAt: now.toISOString() }, ctx(), through, now);
+            assert.equal(out.action, "wake");
+            assert.deepEqual(out.effects, ["metastore start requested", "nodes scaled to 4"]);
+            assert.equal(proxy.refusedStarts, refusedBefore, "no start was sent while it was stopping");
+            assert.equal(await status(), "starting");
+            // A repeat while it starts: both are up (starting counts), nothing more to do.
+            assert.equal((await wake({ kind: "wake", scheduledAt: now.toISOString() }, ctx(), through, now)).action, "none");
+        });
+
+        it("a wake whose stop outlasts its patience fails (Scheduler retries, the wake-errors alarm fires) instead of reporting a night that never came", async () => {
+            await operatorSleep(ctx(), c, now);
+            await startDb(c.rds, w.dbInstanceIdentifier);
+            proxy.startingUntil = 0;
+            proxy.timing.stopMs = 5_000;
+            assert.equal(await stopDb(through.rds, w.dbInstanceIdentifier), true);
+            const impatient = { ...ctx(), retry: { retryDelayMs: 50, maxDelayMs: 100, maxWaitMs: 300 } };
+            await assert.rejects(wake({ kind: "wake", scheduledAt: now.toISOString() }, impatient, through, now), /still stopping/);
+            proxy.timing.stopMs = 1_500;
+            proxy.stoppingUntil = 0;
+        });
+
+        it("a watch with the nodes up and the metastore stopping asks for nothing yet; the next watch, after the stop, starts it", async () => {
+            await scaleNodes(c.eks, { clusterName: w.clusterName, nodeGroupName: w.nodeGroupName }, 4);
+            await startDb(c.rds, w.dbInstanceIdentifier);
+            proxy.stoppingUntil = 0;
+            assert.equal(await stopDb(through.rds, w.dbInstanceIdentifier), true);
+            const first = await watch({ kind: "watch", scheduledAt: now.toISOString() }, ctx(), through, now);
+            assert.equal(first.action, "start-db");
+            assert.deepEqual(first.effects, []);
+            while ((await status()) === "stopping") await new Promise((r) => setTimeout(r, 100));
+            const second = await watch({ kind: "watch", scheduledAt: new Date(now.getTime() + 60_000).toISOString() }, ctx(), through, new Date(now.getTime() + 60_000));
+            assert.equal(second.action, "start-db");
+            assert.deepEqual(second.effects, ["metastore start requested"]);
+            assert.equal(await status(), "starting");
         });
     });
 
