@@ -131,6 +131,7 @@ export = async () => {
         settings: powerSettings(names.prefix, cfg.power),
         alarmEmail: cfg.operatorEmail,
         logRetentionDays: cfg.logRetentionDays,
+        reservedConcurrency: cfg.powerReservedConcurrency,
     }, providers);
     metastore.allowFrom("scheduler", { securityGroupId: scheduler.watcherSecurityGroupId, description: "NightlyScheduler watcher reads Airflow's run states" });
     cluster.allowApiFrom("scheduler", { securityGroupId: scheduler.watcherSecurityGroupId, description: "NightlyScheduler watcher reads Flux's status" });

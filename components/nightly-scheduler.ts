@@ -56,6 +56,13 @@ export interface NightlySchedulerArgs {
     /** Alarm notifications by e-mail (the address must confirm the subscription). */
     readonly alarmEmail?: string;
     readonly logRetentionDays: number;
+    /**
+     * Reserve one concurrent execution for each function (config powerReservedConcurrency). Off by
+     * default: Lambda refuses a reservation that leaves the account fewer than 100 unreserved
+     * executions, and new accounts often have a limit of 10 or 50. The lease serialises the functions
+     * either way (functions/lease.ts); `npm run power -- account` checks the account.
+     */
+    readonly reservedConcurrency?: boolean;
 }
 
 const json = (value: unknown) => JSON.stringify(value);
@@ -126,19 +133,25 @@ export class NightlyScheduler extends pulumi.ComponentResource {
             messageRetentionSeconds: 14 * 24 * 3600,
             sqsManagedSseEnabled: true,
         }, parent);
-        const policyInputs = pulumi.all([args.accountId, args.nodeGroupArn, args.dbInstanceArn, args.dbInstanceIdentifier, dlq.arn]);
+        // One item in this table is the lease every power invocation takes (functions/lease.ts).
+        const leaseTable = new aws.dynamodb.Table(`${name}-lease`, {
+            billingMode: "PAY_PER_REQUEST",
+            hashKey: "id",
+            attributes: [{ name: "id", type: "S" }],
+        }, parent);
+        const policyInputs = pulumi.all([args.accountId, args.nodeGroupArn, args.dbInstanceArn, args.dbInstanceIdentifier, dlq.arn, leaseTable.arn]);
         const wakePolicy = new aws.iam.RolePolicy(`${name}-wake-policy`, {
             role: roles.wake.name,
-            policy: pulumi.all([policyInputs, logGroups.wake.arn]).apply(([[accountId, nodeGroupArn, dbInstanceArn, dbInstanceIdentifier, deadLetterQueueArn], logGroupArn]) => json(wakeFunctionPolicy({
-                region: args.region, accountId, nodeGroupArn, dbInstanceArn, dbInstanceIdentifier, logGroupArn, deadLetterQueueArn,
+            policy: pulumi.all([policyInputs, logGroups.wake.arn]).apply(([[accountId, nodeGroupArn, dbInstanceArn, dbInstanceIdentifier, deadLetterQueueArn, leaseTableArn], logGroupArn]) => json(wakeFunctionPolicy({
+                region: args.region, accountId, nodeGroupArn, dbInstanceArn, dbInstanceIdentifier, logGroupArn, deadLetterQueueArn, leaseTableArn,
                 keepAwakeParameterArn: parameterArn(args.region, accountId, s.keepAwakeParameter),
                 stateParameterArn: parameterArn(args.region, accountId, s.stateParameter),
             }))),
         }, parent);
         const watchPolicy = new aws.iam.RolePolicy(`${name}-watch-policy`, {
             role: roles.watch.name,
-            policy: pulumi.all([policyInputs, logGroups.watch.arn, key.arn, args.vpcId, args.clusterArn]).apply(([[accountId, nodeGroupArn, dbInstanceArn, dbInstanceIdentifier, deadLetterQueueArn], logGroupArn, keyArn, vpcId, clusterArn]) => json(watchFunctionPolicy({
-                region: args.region, accountId, nodeGroupArn, dbInstanceArn, dbInstanceIdentifier, logGroupArn, keyArn, vpcId, deadLetterQueueArn, clusterArn,
+            policy: pulumi.all([policyInputs, logGroups.watch.arn, key.arn, args.vpcId, args.clusterArn]).apply(([[accountId, nodeGroupArn, dbInstanceArn, dbInstanceIdentifier, deadLetterQueueArn, leaseTableArn], logGroupArn, keyArn, vpcId, clusterArn]) => json(watchFunctionPolicy({
+                region: args.region, accountId, nodeGroupArn, dbInstanceArn, dbInstanceIdentifier, logGroupArn, keyArn, vpcId, deadLetterQueueArn, clusterArn, leaseTableArn,
                 keepAwakeParameterArn: parameterArn(args.region, accountId, s.keepAwakeParameter),
                 stateParameterArn: parameterArn(args.region, accountId, s.stateParameter),
                 databaseParameterArn: parameterArn(args.region, accountId, databaseParameter),
@@ -179,6 +192,8 @@ export class NightlyScheduler extends pulumi.ComponentResource {
             ...(withDatabase ? { databaseParameter, readFlux: true } : {}),
             settings: s,
             metricsNamespace: METRICS_NAMESPACE,
+            // The lease outlives the holder's function timeout (watch 300 s, wake 900 s) by a minute.
+            lease: { table: leaseTable.name, ttlSeconds: (withDatabase ? 300 : 900) + 60 },
             // A node-group update in progress is waited out within the function's timeout.
             retry: { retryDelayMs: 5_000, maxDelayMs: 60_000, maxWaitMs: withDatabase ? 240_000 : 600_000 },
         });
@@ -187,8 +202,8 @@ export class NightlyScheduler extends pulumi.ComponentResource {
             deadLetterConfig: { targetArn: dlq.arn },
             runtime: LAMBDA_RUNTIME,
             memorySize: 256,
-            // One at a time per function: two wakes, or two watchers, never race each other.
-            reservedConcurrentExecutions: 1,
+            // One at a time is the lease's job; a reservation only where the account can spare it.
+            ...(args.reservedConcurrency === true ? { reservedConcurrentExecutions: 1 } : {}),
             codePathOptions: { extraExcludePackages: [...SDK_PACKAGES] },
         });
         // The callbacks only call into functions/handlers.ts; Pulumi serialises that module (and what it

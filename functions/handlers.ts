@@ -3,6 +3,7 @@
 // component's callbacks only call into this module; everything they need arrives in the event and in
 // the POWER_CONTEXT environment variable (names and settings, never a secret).
 
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { EKSClient } from "@aws-sdk/client-eks";
 import type { RDSClient } from "@aws-sdk/client-rds";
 import type { SSMClient } from "@aws-sdk/client-ssm";
@@ -12,6 +13,7 @@ import { describeDb, latestAutomatedBackup, startDb, stopDb } from "./rds";
 import { readDatabaseConnection, readKeepAwake, readState, writeKeepAwake, writeState } from "./ssm";
 import { readIdleSignal } from "./airflow-db";
 import { fluxStatus } from "./kubernetes";
+import { withLease } from "./lease";
 import { credentialsFromEnv } from "../lib/eks-token";
 import { WATCHED_FLUX_OBJECTS, unhealthy } from "../lib/flux-status";
 
@@ -32,6 +34,11 @@ export interface PowerContext {
     readonly settings: PowerSettings;
     /** CloudWatch namespace of the watcher's metrics (dimension Stack). */
     readonly metricsNamespace: string;
+    /**
+     * The DynamoDB table whose item serialises every power invocation (functions/lease.ts), and how
+     * long a lease lasts: longer than the holder's function timeout, so a crashed holder's lease runs out.
+     */
+    readonly lease?: { readonly table: string; readonly ttlSeconds: number };
     readonly retry?: Omit<RetryOptions, "sleep">;
 }
 
@@ -44,6 +51,7 @@ export function contextFromEnv(): PowerContext {
 }
 
 export interface Clients {
+    readonly dynamodb: DynamoDBClient;
     readonly eks: EKSClient;
     readonly rds: RDSClient;
     readonly ssm: SSMClient;
@@ -54,11 +62,12 @@ export interface Clients {
  * AWS_ENDPOINT_URL too, which is how the tests point these clients at moto.
  */
 export function makeClients(region?: string): Clients {
+    const { DynamoDBClient } = require("@aws-sdk/client-dynamodb") as typeof import("@aws-sdk/client-dynamodb");
     const { EKSClient } = require("@aws-sdk/client-eks") as typeof import("@aws-sdk/client-eks");
     const { RDSClient } = require("@aws-sdk/client-rds") as typeof import("@aws-sdk/client-rds");
     const { SSMClient } = require("@aws-sdk/client-ssm") as typeof import("@aws-sdk/client-ssm");
     const config = region === undefined ? {} : { region };
-    return { eks: new EKSClient(config), rds: new RDSClient(config), ssm: new SSMClient(config) };
+    return { dynamodb: new DynamoDBClient(config), eks: new EKSClient(config), rds: new RDSClient(config), ssm: new SSMClient(config) };
 }
 
 const KINDS: readonly EventKind[] = ["db-start", "wake", "watch"];
@@ -198,11 +207,27 @@ export function metricsLine(ctx: PowerContext, decision: Decision, now: Date, fl
     });
 }
 
+/**
+ * Runs `work` under the power lease when the context names one (the deployed functions and the
+ * operator's commands always do). `wait`: a wake or an operator's command waits for a holder to
+ * finish (and fails if it never does); a watch does not: the next one comes in a few minutes.
+ */
+async function leased(ctx: PowerContext, c: Clients, who: string, wait: boolean, work: () => Promise<Outcome>): Promise<Outcome> {
+    if (ctx.lease === undefined) return work();
+    const holder = `${who}-${(require("crypto") as typeof import("crypto")).randomUUID()}`;
+    const retry = ctx.retry ?? {};
+    const r = await withLease(c.dynamodb, { table: ctx.lease.table, holder, ttlMs: ctx.lease.ttlSeconds * 1000, wait: wait ? { retryDelayMs: 1_000, maxDelayMs: 10_000, maxWaitMs: retry.maxWaitMs ?? 60_000 } : undefined }, work);
+    if (r.ran) return r.value;
+    return { action: "ignore", reason: `another power invocation (${r.heldBy}) holds the lease until ${r.until}: nothing done`, effects: [] };
+}
+
 /** The wake function: the metastore's early start (db-start) and the wake itself. */
 export async function wake(raw: unknown, ctx: PowerContext = contextFromEnv(), c: Clients = makeClients(ctx.region), now = new Date()): Promise<Outcome> {
     const event = parseEvent(raw, ["db-start", "wake"]);
-    const decision = decide(now, await observe(ctx, c, event, now), ctx.settings);
-    const outcome = await act(ctx, c, decision, now, event.kind === "wake", true);
+    const outcome = await leased(ctx, c, event.kind, true, async () => {
+        const decision = decide(now, await observe(ctx, c, event, now), ctx.settings);
+        return act(ctx, c, decision, now, event.kind === "wake", true);
+    });
     console.log(JSON.stringify({ event: raw, ...outcome }));
     return outcome;
 }
@@ -210,10 +235,13 @@ export async function wake(raw: unknown, ctx: PowerContext = contextFromEnv(), c
 /** The watch function: every few minutes, day and night. */
 export async function watch(raw: unknown, ctx: PowerContext = contextFromEnv(), c: Clients = makeClients(ctx.region), now = new Date()): Promise<Outcome> {
     const event = parseEvent(raw, ["watch"]);
-    const obs = await observe(ctx, c, event, now);
-    const decision = decide(now, obs, ctx.settings);
-    const outcome = await act(ctx, c, decision, now, true);
-    if (decision.action !== "ignore") process.stdout.write(`${metricsLine(ctx, decision, now, obs.flux)}\n`);
+    const outcome = await leased(ctx, c, "watch", false, async () => {
+        const obs = await observe(ctx, c, event, now);
+        const decision = decide(now, obs, ctx.settings);
+        const done = await act(ctx, c, decision, now, true);
+        if (decision.action !== "ignore") process.stdout.write(`${metricsLine(ctx, decision, now, obs.flux)}\n`);
+        return done;
+    });
     console.log(JSON.stringify({ event: raw, ...outcome }));
     return outcome;
 }
@@ -282,10 +310,12 @@ export async function keepAwake(ctx: PowerContext, hours: number, by: string, c:
  * not put the platform straight back to sleep, then the metastore and the nodes.
  */
 export async function operatorWake(ctx: PowerContext, hours: number, by: string, c: Clients = makeClients(ctx.region), now = new Date()): Promise<Outcome> {
-    const flag = await keepAwake(ctx, hours, by, c, now);
-    const decision = decide(now, await observe(ctx, c, { kind: "wake" }), ctx.settings);
-    const outcome = await act(ctx, c, decision, now, false, true);
-    return { ...outcome, effects: [...flag.effects, ...outcome.effects] };
+    return leased(ctx, c, `operator-wake-${by}`, true, async () => {
+        const flag = await keepAwake(ctx, hours, by, c, now);
+        const decision = decide(now, await observe(ctx, c, { kind: "wake" }), ctx.settings);
+        const outcome = await act(ctx, c, decision, now, false, true);
+        return { ...outcome, effects: [...flag.effects, ...outcome.effects] };
+    });
 }
 
 /**
@@ -293,6 +323,10 @@ export async function operatorWake(ctx: PowerContext, hours: number, by: string,
  * cycle's backup is not taken yet; then the watcher stops it once the backup exists.
  */
 export async function operatorSleep(ctx: PowerContext, c: Clients = makeClients(ctx.region), now = new Date()): Promise<Outcome> {
+    return leased(ctx, c, "operator-sleep", true, () => sleepNow(ctx, c, now));
+}
+
+async function sleepNow(ctx: PowerContext, c: Clients, now: Date): Promise<Outcome> {
     await writeKeepAwake(c.ssm, ctx.settings.keepAwakeParameter, undefined);
     const obs = await observe(ctx, c, { kind: "watch" });
     const backupTaken = backupTakenForCycle(obs.latestBackupAt, lastWakeAtOrBefore(now, ctx.settings), ctx.settings);

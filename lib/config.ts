@@ -95,6 +95,8 @@ export interface PlatformConfig {
         /** The monthly AWS Budgets amount; unset: the estimate plus a margin. */
         readonly monthlyBudgetUsd?: number;
     };
+    /** Reserve one concurrent execution per scheduler function (components/nightly-scheduler.ts). */
+    readonly powerReservedConcurrency: boolean;
     /** Alarms and budget notifications go here (an SNS e-mail subscription, a budget subscriber). */
     readonly operatorEmail?: string;
     /** Retention of the CloudWatch log groups the platform creates. */
@@ -535,6 +537,14 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
         check: intRange(0, 120),
     },
     {
+        name: "powerReservedConcurrency",
+        type: "boolean",
+        group: "NightlyScheduler",
+        description: "Reserve one concurrent execution for each scheduler function. Off by default: Lambda refuses a reservation that leaves the account fewer than 100 unreserved, and new accounts often have a limit of 10 or 50 (`npm run power -- account` checks). A lease serialises the functions either way.",
+        default: false,
+        allowed: "true or false; true only where the account's unreserved concurrency stays at 100 or more",
+    },
+    {
         name: "operatorEmail",
         type: "string",
         group: "General",
@@ -877,6 +887,7 @@ export function parseConfig(raw: RawConfig, context: { project: string; stack: s
             nodeLeadMinutes: nodeLead!,
         },
         cost: { expectedAwakeHours: awake!, monthlyBudgetUsd: int("monthlyBudgetUsd") },
+        powerReservedConcurrency: bool("powerReservedConcurrency")!,
         operatorEmail: str("operatorEmail"),
         logRetentionDays: int("logRetentionDays")!,
     };

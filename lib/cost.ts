@@ -80,6 +80,12 @@ export interface CostAssumptions {
     readonly sqsRequestsPerMonth?: number;
     /** Publishes and e-mails a month per SNS topic (alarm notifications). */
     readonly snsPublishesPerMonth?: number;
+    /**
+     * Write and read requests a month per on-demand DynamoDB table. The scheduler's lease table sees
+     * two writes (take, give back) per power invocation: about 4,500 invocations a month.
+     */
+    readonly dynamodbWritesPerMonth?: number;
+    readonly dynamodbReadsPerMonth?: number;
     /** API calls a month per Secrets Manager secret. */
     readonly secretApiCallsPerMonth?: number;
 }
@@ -95,6 +101,8 @@ export const DEFAULT_ASSUMPTIONS: Required<Omit<CostAssumptions, "awakeHoursPerD
     lambdaAverageSeconds: 5,
     sqsRequestsPerMonth: 1000,
     snsPublishesPerMonth: 100,
+    dynamodbWritesPerMonth: 10_000,
+    dynamodbReadsPerMonth: 1_000,
     secretApiCallsPerMonth: 3000,
 };
 
@@ -630,6 +638,15 @@ export function estimate(resources: readonly GraphResource[], assumptions: CostA
         handled.add(q);
         line({ item: "SQS queue", resources: [q.name], quantity: a.sqsRequestsPerMonth, unit: "requests", monthly: (a.sqsRequestsPerMonth / 1e6) * p.must("sqs.requestMillion"), note: `${a.sqsRequestsPerMonth} requests assumed` });
     }
+    for (const table of ofType("aws:dynamodb/table:Table")) {
+        handled.add(table);
+        if (table.inputs.billingMode !== "PAY_PER_REQUEST") {
+            unpriced(table, "provisioned capacity: only on-demand (PAY_PER_REQUEST) tables are in the model");
+            continue;
+        }
+        const cost = (a.dynamodbWritesPerMonth / 1e6) * p.must("dynamodb.writeRequestMillion") + (a.dynamodbReadsPerMonth / 1e6) * p.must("dynamodb.readRequestMillion");
+        line({ item: "DynamoDB table (on-demand)", resources: [table.name], quantity: a.dynamodbWritesPerMonth, unit: "write requests", monthly: cost, note: `${a.dynamodbWritesPerMonth} writes and ${a.dynamodbReadsPerMonth} reads a month assumed; its few items' storage rounds to nothing` });
+    }
     for (const t of ofType("aws:sns/topic:Topic")) {
         handled.add(t);
         const emails = ofType("aws:sns/topicSubscription:TopicSubscription").filter((s) => s.inputs.protocol === "email" && refersTo(s.inputs.topic, t)).length;
@@ -657,7 +674,7 @@ export function estimate(resources: readonly GraphResource[], assumptions: CostA
         `ALB: ${a.albLcuPerHour} LCU an hour`,
         `EKS control-plane logs: ${a.eksControlPlaneLogGbPerDay} GB a day; other log groups ${a.logGbPerMonthPerGroup} GB a month each`,
         `S3: ${a.s3GbPerBucket} GB a bucket; ECR: ${a.ecrGbPerRepository} GB a repository`,
-        `Lambda: ${a.lambdaAverageSeconds} s an invocation; ${a.lambdaInvocationsPerMonth} invocations a month for a function no schedule targets; SQS ${a.sqsRequestsPerMonth} requests a queue; SNS ${a.snsPublishesPerMonth} publishes a topic; ${a.secretApiCallsPerMonth} API calls a secret`,
+        `Lambda: ${a.lambdaAverageSeconds} s an invocation; ${a.lambdaInvocationsPerMonth} invocations a month for a function no schedule targets; SQS ${a.sqsRequestsPerMonth} requests a queue; SNS ${a.snsPublishesPerMonth} publishes a topic; DynamoDB ${a.dynamodbWritesPerMonth} writes and ${a.dynamodbReadsPerMonth} reads a table; ${a.secretApiCallsPerMonth} API calls a secret`,
         "not estimated: data transfer out to the internet, S3 and KMS requests, backups beyond the database's size",
     );
 

@@ -45,6 +45,8 @@ export interface PowerPolicyInputs {
     readonly logGroupArn: string;
     /** Where Lambda puts an invocation that failed after its retries (the function's dead-letter queue). */
     readonly deadLetterQueueArn: string;
+    /** The power lease's DynamoDB table (functions/lease.ts). */
+    readonly leaseTableArn: string;
 }
 
 function common(p: PowerPolicyInputs, rdsActions: string[]): PolicyStatement[] {
@@ -60,6 +62,8 @@ function common(p: PowerPolicyInputs, rdsActions: string[]): PolicyStatement[] {
         { Sid: "WriteState", Effect: "Allow", Action: "ssm:PutParameter", Resource: p.stateParameterArn },
         { Sid: "OwnLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: `${p.logGroupArn}:*` },
         { Sid: "DeadLetters", Effect: "Allow", Action: "sqs:SendMessage", Resource: p.deadLetterQueueArn },
+        // The lease: a conditional update to take or give it back, a consistent read to say who holds it.
+        { Sid: "PowerLease", Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:UpdateItem"], Resource: p.leaseTableArn },
     ];
 }
 

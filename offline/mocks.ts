@@ -149,6 +149,7 @@ const COMPUTED: Record<string, Computed> = {
     "aws:scheduler/schedule:Schedule": (n, _id, i) => ({ name: autoName(n, i), arn: arn("scheduler", `schedule/${i.groupName ?? "default"}/${autoName(n, i)}`, i) }),
     "aws:sqs/queue:Queue": (n, _id, i) => ({ name: autoName(n, i), arn: arn("sqs", autoName(n, i), i), url: `https://sqs.${region(i)}.amazonaws.com/${ACCOUNT_ID}/${autoName(n, i)}` }),
     "aws:sns/topic:Topic": (n, _id, i) => ({ name: autoName(n, i), arn: arn("sns", autoName(n, i), i) }),
+    "aws:dynamodb/table:Table": (n, _id, i) => ({ name: autoName(n, i), arn: arn("dynamodb", `table/${autoName(n, i)}`, i) }),
     "aws:sns/topicSubscription:TopicSubscription": (n, _id, i) => ({ arn: `${i.topic}:${hash(n, 36)}` }),
     "aws:ssm/parameter:Parameter": (n, _id, i) => ({ name: autoName(n, i), arn: arn("ssm", `parameter${String(autoName(n, i)).startsWith("/") ? "" : "/"}${autoName(n, i)}`, i), version: 1 }),
     "aws:cloudwatch/metricAlarm:MetricAlarm": (n, _id, i) => ({ name: autoName(n, i), arn: arn("cloudwatch", `alarm:${autoName(n, i)}`, i) }),

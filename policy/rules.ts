@@ -485,11 +485,11 @@ export const iamNoStarOnStar: ResourceValidationPolicy = {
 
 export const lambdaReservedConcurrency: ResourceValidationPolicy = {
     name: "lambda-reserved-concurrency",
-    description: "Lambda functions reserve their concurrency (at least 1): a runaway cannot starve the account, and a scaler never runs twice at once if set to 1.",
+    description: "No Lambda function reserves 0 concurrent executions (that throttles every invocation: a schedule that never runs). A reservation is optional: Lambda refuses one that leaves an account fewer than 100 unreserved executions, which new accounts (limits of 10 or 50) cannot spare, so the NightlyScheduler serialises itself with a lease instead.",
     enforcementLevel: "mandatory",
     validateResource: forType(TYPES.lambda, (args, report) => {
-        const n = Number(args.props.reservedConcurrentExecutions);
-        if (!(n >= 1)) report(`reservedConcurrentExecutions is ${args.props.reservedConcurrentExecutions ?? "unset (unreserved)"}: reserve at least 1.`);
+        const n = args.props.reservedConcurrentExecutions;
+        if (n !== undefined && n !== null && Number(n) === 0) report("reservedConcurrentExecutions is 0: every invocation is throttled. Leave it unset (unreserved) or reserve at least 1.");
     }),
 };
 

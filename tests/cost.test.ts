@@ -86,8 +86,8 @@ describe("cost model: a small platform, computed by hand", () => {
     });
 
     it("lists an unknown type as not priced, and leaves it out of the total", () => {
-        const e = run([...graph, res("aws:dynamodb/table:Table", "t", {})], { natGbPerMonth: 0 });
-        assert.deepEqual(e.notPriced, [{ resource: "t", type: "aws:dynamodb/table:Table", reason: "type unknown to the cost model" }]);
+        const e = run([...graph, res("aws:glue/job:Job", "t", {})], { natGbPerMonth: 0 });
+        assert.deepEqual(e.notPriced, [{ resource: "t", type: "aws:glue/job:Job", reason: "type unknown to the cost model" }]);
         near(e.total, 129.136, "total unchanged");
     });
 
@@ -333,6 +333,12 @@ describe("cost model: one rule at a time", () => {
             assert.equal(sns.monthly, 0);
             assert.match(sns.note, /1 e-mail subscription/);
         });
+
+        it("an on-demand DynamoDB table bills $0.625 per million writes and $0.125 per million reads; a provisioned one is not priced", () => {
+            const e = run([res("aws:dynamodb/table:Table", "lease", { billingMode: "PAY_PER_REQUEST" }), res("aws:dynamodb/table:Table", "big", { billingMode: "PROVISIONED" })], { dynamodbWritesPerMonth: 2_000_000, dynamodbReadsPerMonth: 4_000_000 });
+            near(only(e, /^DynamoDB table \(on-demand\)/).monthly, 2 * 0.625 + 4 * 0.125, "dynamodb");
+            assert.deepEqual(e.notPriced.map((u) => u.resource), ["big"]);
+        });
     });
 
     describe("outside Pulumi", () => {
@@ -345,18 +351,18 @@ describe("cost model: one rule at a time", () => {
 });
 
 describe("cost report", () => {
-    const e = run([schedule(), res("aws:eks/cluster:Cluster", "eks", { upgradePolicy: { supportType: "STANDARD" } }), res("aws:eks/nodeGroup:NodeGroup", "nodes", { instanceTypes: ["t3.medium"], scalingConfig: { desiredSize: 4, minSize: 0, maxSize: 4 } }), res("aws:dynamodb/table:Table", "t", {}), res("aws:ec2/vpc:Vpc", "v", {})]);
+    const e = run([schedule(), res("aws:eks/cluster:Cluster", "eks", { upgradePolicy: { supportType: "STANDARD" } }), res("aws:eks/nodeGroup:NodeGroup", "nodes", { instanceTypes: ["t3.medium"], scalingConfig: { desiredSize: 4, minSize: 0, maxSize: 4 } }), res("aws:glue/job:Job", "t", {}), res("aws:ec2/vpc:Vpc", "v", {})]);
 
     it("prints one line per item, dearest first, then the total, the always-on figure and the saving", () => {
         const text = renderEstimate(e, { stack: "prod" });
-        assert.match(text[0], /^Monthly estimate for prod \(us-east-1 on-demand prices of 2026-11-25; awake 121\.7 of 730 h\):$/);
+        assert.match(text[0], /^Monthly estimate for prod \(us-east-1 on-demand prices of 2026-11-25 to 2026-12-02; awake 121\.7 of 730 h\):$/);
         assert.match(text[1], /^\s+\$73\.00  EKS control plane \(standard support\)  \[eks\]/);
         assert.match(text[2], /^\s+\$20\.25  EKS nodes: 4 × t3\.medium \(always on \$121\.47\)  \[nodes\]/);
         const total = text.find((l) => /total a month$/.test(l))!;
         assert.match(total, new RegExp(`\\$${e.total.toFixed(2)}  total a month`));
         assert.ok(text.some((l) => new RegExp(`\\$${e.alwaysOn.toFixed(2)}  the same platform if it never slept`).test(l)));
         assert.ok(text.some((l) => /saved by sleeping \(\d+%\)/.test(l)));
-        assert.ok(text.some((l) => /aws:dynamodb\/table:Table  t: type unknown to the cost model/.test(l)));
+        assert.ok(text.some((l) => /aws:glue\/job:Job  t: type unknown to the cost model/.test(l)));
         assert.ok(text.some((l) => /^Free \(1\): aws:ec2\/vpc:Vpc ×1$/.test(l)));
         assert.ok(text.includes("Assumptions:"));
     });

@@ -29,7 +29,7 @@ describe("npm run plan", function () {
             assert.match(run.stdout, /\d+ resources: \d+ components/);
             assert.match(run.stdout, /Network: one/);
             // The itemised estimate follows the tree: the control plane line, the total, the always-on figure.
-            assert.match(run.stdout, new RegExp(`^Monthly estimate for ${stack} \\(us-east-1 on-demand prices of \\d{4}-\\d\\d-\\d\\d; awake 60\\.8 of 730 h\\):$`, "m"));
+            assert.match(run.stdout, new RegExp(`^Monthly estimate for ${stack} \\(us-east-1 on-demand prices of \\d{4}-\\d\\d-\\d\\d( to \\d{4}-\\d\\d-\\d\\d)?; awake 60\\.8 of 730 h\\):$`, "m"));
             assert.match(run.stdout, /^\s+\$73\.00  EKS control plane/m);
             assert.match(run.stdout, /^\s+\$\d+\.\d\d  total a month$/m);
             assert.match(run.stdout, /^\s+\$\d+\.\d\d  the same platform if it never slept$/m);

@@ -272,8 +272,9 @@ describe("policy pack: each rule catches a bad resource and passes a good one", 
 
     describe("Lambda and schedules", () => {
         it("lambda-reserved-concurrency", async () => {
-            await catches(rules.lambdaReservedConcurrency, r(T.lambda, "f", { reservedConcurrentExecutions: 1 }), r(T.lambda, "f", {}), /unreserved/);
-            await catches(rules.lambdaReservedConcurrency, r(T.lambda, "f", { reservedConcurrentExecutions: 2 }), r(T.lambda, "f", { reservedConcurrentExecutions: -1 }), /reserve at least 1/);
+            // Unset (unreserved) passes: new accounts cannot spare a reservation. 0 disables the function.
+            await catches(rules.lambdaReservedConcurrency, r(T.lambda, "f", {}), r(T.lambda, "f", { reservedConcurrentExecutions: 0 }), /every invocation is throttled/);
+            await catches(rules.lambdaReservedConcurrency, r(T.lambda, "f", { reservedConcurrentExecutions: 1 }), r(T.lambda, "f", { reservedConcurrentExecutions: 0 }), /is 0/);
         });
 
         const fn = (props: Record<string, any> = {}) => r(T.lambda, "scaler", { arn: "arn:aws:lambda:us-east-1:1:function:scaler", name: "scaler", reservedConcurrentExecutions: 1, ...props });

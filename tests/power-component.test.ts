@@ -18,6 +18,7 @@ import { deploymentPackage, FAKE, schedulerProgram } from "./power-program";
 import { evaluateOnce, STACKS } from "./stacks";
 
 const T = {
+    table: "aws:dynamodb/table:Table",
     fn: "aws:lambda/function:Function",
     schedule: "aws:scheduler/schedule:Schedule",
     role: "aws:iam/role:Role",
@@ -112,13 +113,13 @@ for (const stack of STACKS) {
         });
 
         describe("functions", () => {
-            it(`run on ${LAMBDA_RUNTIME} with reserved concurrency 1, the handler of the serialized closure, and their own log groups`, () => {
+            it(`run on ${LAMBDA_RUNTIME}, unreserved (new accounts cannot spare a reservation), the handler of the serialized closure, and their own log groups`, () => {
                 assert.equal(LAMBDA_RUNTIME, "nodejs22.x");
                 assert.equal(e.ofType(T.fn).length, 2);
                 for (const part of ["wake", "watch"]) {
                     const fn = one(T.fn, part);
                     assert.equal(fn.inputs.runtime, "nodejs22.x");
-                    assert.equal(fn.inputs.reservedConcurrentExecutions, 1);
+                    assert.equal(fn.inputs.reservedConcurrentExecutions, undefined);
                     // Scheduler invokes asynchronously: an error inside the function lands here, not in the schedule's DLQ.
                     assert.deepEqual(fn.inputs.deadLetterConfig, { targetArn: one(T.queue, "dlq").state.arn });
                     assert.equal(fn.inputs.handler, "__index.handler");
@@ -147,7 +148,7 @@ for (const stack of STACKS) {
             });
 
             it("bundle pg and its dependencies, not the AWS SDK (the runtime provides it) and not Pulumi", async () => {
-                assert.deepEqual([...SDK_PACKAGES].sort(), ["@aws-sdk/client-cloudwatch", "@aws-sdk/client-ec2", "@aws-sdk/client-eks", "@aws-sdk/client-rds", "@aws-sdk/client-ssm"]);
+                assert.deepEqual([...SDK_PACKAGES].sort(), ["@aws-sdk/client-cloudwatch", "@aws-sdk/client-dynamodb", "@aws-sdk/client-ec2", "@aws-sdk/client-eks", "@aws-sdk/client-rds", "@aws-sdk/client-ssm"]);
                 for (const part of ["wake", "watch"]) {
                     const pkg = await deploymentPackage(one(T.fn, part).inputs.code);
                     const modules = Object.keys(pkg.modules);
@@ -166,9 +167,13 @@ for (const stack of STACKS) {
             it("carry names and settings in POWER_CONTEXT, and the database parameter's name only for the watcher", () => {
                 const wake = JSON.parse(one(T.fn, "wake").inputs.environment.variables.POWER_CONTEXT);
                 const watch = JSON.parse(one(T.fn, "watch").inputs.environment.variables.POWER_CONTEXT);
-                const { retry: _w, ...wakeRest } = wake;
-                const { retry: _v, databaseParameter: _d, readFlux, ...watchRest } = watch;
+                const { retry: _w, lease: wakeLease, ...wakeRest } = wake;
+                const { retry: _v, lease: watchLease, databaseParameter: _d, readFlux, ...watchRest } = watch;
                 assert.deepEqual(wakeRest, watchRest);
+                // One lease table; each function's lease outlives its timeout (wake 900 s, watch 300 s).
+                assert.equal(wakeLease.table, one(T.table, "lease").state.name);
+                assert.equal(watchLease.table, wakeLease.table);
+                assert.deepEqual([wakeLease.ttlSeconds, watchLease.ttlSeconds], [one(T.fn, "wake").inputs.timeout + 60, one(T.fn, "watch").inputs.timeout + 60]);
                 assert.equal(readFlux, true);
                 assert.equal(wake.readFlux, undefined);
                 assert.equal(wake.clusterName, FAKE.clusterName);
@@ -247,6 +252,7 @@ for (const stack of STACKS) {
             it("the wake function may scale this node group and start (not stop) this DB instance, nothing else", () => {
                 const mutating = wakeGrants().filter((g) => !isReadOnly(g.action)).map((g) => `${g.action} ${g.resource}`).sort();
                 assert.deepEqual(mutating, [
+                    `dynamodb:UpdateItem ${one(T.table, "lease").state.arn}`,
                     `eks:UpdateNodegroupConfig ${FAKE.nodeGroupArn}`,
                     `logs:CreateLogStream ${one(T.logGroup, "wake-logs").state.arn}:*`,
                     `logs:PutLogEvents ${one(T.logGroup, "wake-logs").state.arn}:*`,

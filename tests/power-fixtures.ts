@@ -1,6 +1,7 @@
 // The NightlyScheduler's world in moto: an EKS cluster with its node group, the metastore's DB
 // instance, the SSM parameters; SDK clients pointed at moto; settings placed around the real clock.
 
+import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { CreateClusterCommand, CreateNodegroupCommand, DescribeNodegroupCommand, EKSClient } from "@aws-sdk/client-eks";
 import { CreateDBInstanceCommand, RDSClient } from "@aws-sdk/client-rds";
 import { PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
@@ -12,7 +13,7 @@ export const CREDENTIALS = { accessKeyId: "testing", secretAccessKey: "testing" 
 
 export function motoClients(endpoint: string): Clients {
     const config = { endpoint, region: REGION, credentials: CREDENTIALS };
-    return { eks: new EKSClient(config), rds: new RDSClient(config), ssm: new SSMClient(config) };
+    return { dynamodb: new DynamoDBClient(config), eks: new EKSClient(config), rds: new RDSClient(config), ssm: new SSMClient(config) };
 }
 
 export interface World {
@@ -21,6 +22,8 @@ export interface World {
     readonly dbInstanceIdentifier: string;
     readonly nodeGroupArn: string;
     readonly dbInstanceArn: string;
+    /** The power lease's table (functions/lease.ts). */
+    readonly leaseTable: string;
 }
 
 /** A platform at rest: node group at 0 (max 4), a Multi-AZ PostgreSQL instance (moto creates it available). */
@@ -44,7 +47,10 @@ export async function createWorld(c: Clients, id: string): Promise<World> {
         MultiAZ: true, AllocatedStorage: 20, MasterUsername: "airflow_admin", MasterUserPassword: "not-a-real-password-1",
         BackupRetentionPeriod: 7, PreferredBackupWindow: "08:15-08:45",
     }));
-    return { clusterName, nodeGroupName, dbInstanceIdentifier, nodeGroupArn: ng.nodegroup!.nodegroupArn!, dbInstanceArn: db.DBInstance!.DBInstanceArn! };
+    // The lease table as components/nightly-scheduler.ts creates it.
+    const leaseTable = `dp-${id}-lease`;
+    await c.dynamodb.send(new CreateTableCommand({ TableName: leaseTable, BillingMode: "PAY_PER_REQUEST", AttributeDefinitions: [{ AttributeName: "id", AttributeType: "S" }], KeySchema: [{ AttributeName: "id", KeyType: "HASH" }] }));
+    return { clusterName, nodeGroupName, dbInstanceIdentifier, nodeGroupArn: ng.nodegroup!.nodegroupArn!, dbInstanceArn: db.DBInstance!.DBInstanceArn!, leaseTable };
 }
 
 const two = (n: number) => String(n).padStart(2, "0");
@@ -78,6 +84,7 @@ export function contextFor(world: World, settings: PowerSettings, extra: Partial
         settings,
         metricsNamespace: "DataPlatform/NightlyScheduler",
         retry: { retryDelayMs: 50, maxDelayMs: 200, maxWaitMs: 10_000 },
+        lease: { table: world.leaseTable, ttlSeconds: 60 },
         ...extra,
     };
 }

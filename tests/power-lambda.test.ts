@@ -10,6 +10,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { Client } from "pg";
+import { CreateTableCommand } from "@aws-sdk/client-dynamodb";
 import { DescribeNodegroupCommand } from "@aws-sdk/client-eks";
 import { DescribeDBInstancesCommand, StopDBInstanceCommand } from "@aws-sdk/client-rds";
 import { GetParameterCommand } from "@aws-sdk/client-ssm";
@@ -128,6 +129,8 @@ describe("NightlyScheduler: the shipped Lambda code in a fresh Node process agai
         // What Pulumi creates: the flag, the state, and the credential (here: the test PostgreSQL).
         const context = JSON.parse(watch.environment.POWER_CONTEXT);
         await putParameter(c, context.settings.keepAwakeParameter, "none");
+        // The lease table, under the name the program gives the functions.
+        await c.dynamodb.send(new CreateTableCommand({ TableName: context.lease.table, BillingMode: "PAY_PER_REQUEST", AttributeDefinitions: [{ AttributeName: "id", AttributeType: "S" }], KeySchema: [{ AttributeName: "id", KeyType: "HASH" }] }));
         await putParameter(c, context.settings.stateParameter, "{}");
         airflow = meta.airflow;
         await airflow.query(`INSERT INTO dag_run (dag_id, run_id, state, run_type, run_after, clear_number, span_status) VALUES ('etl', 'scheduled__1', 'success', 'scheduled', now(), 0, 'not_started');

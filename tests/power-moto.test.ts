@@ -15,6 +15,7 @@ import { operatorSleep, operatorWake, status, wake, watch, keepAwake, type Clien
 import { scaleNodes } from "../functions/eks";
 import { startDb, stopDb } from "../functions/rds";
 import { readKeepAwake } from "../functions/ssm";
+import { acquireLease, releaseLease, withLease } from "../functions/lease";
 import { contextFor, createWorld, motoClients, rdsTimingProxy, settingsAround, type World } from "./power-fixtures";
 import { freePort, startMoto, type Moto } from "./services";
 
@@ -183,6 +184,64 @@ describe("NightlyScheduler against moto", function () {
             assert.equal((await nodeGroup(c, w)).desiredSize, 0);
             await keepAwake(ctx, 0, "alice", c, now);
             assert.equal(await readKeepAwake(c.ssm, ctx.settings.keepAwakeParameter), undefined);
+        });
+    });
+
+    describe("one power invocation at a time, without reserved concurrency: the lease (DynamoDB conditional writes)", () => {
+        let w: World;
+        const now = new Date();
+        before(async () => {
+            w = await createWorld(c, "lease");
+        });
+
+        it("of two takers at the same instant exactly one wins; the loser learns who holds it and until when", async () => {
+            const results = await Promise.all(["a", "b", "c", "d"].map((h) => acquireLease(c.dynamodb, w.leaseTable, h, now, 60_000)));
+            assert.equal(results.filter((r) => r.acquired).length, 1);
+            const losers = results.filter((r) => !r.acquired) as { heldBy: string; until: string }[];
+            assert.equal(losers.length, 3);
+            const winner = ["a", "b", "c", "d"][results.findIndex((r) => r.acquired)];
+            for (const l of losers) assert.deepEqual([l.heldBy, l.until], [winner, new Date(now.getTime() + 60_000).toISOString()]);
+            // Only the holder gives it back.
+            await releaseLease(c.dynamodb, w.leaseTable, winner === "a" ? "b" : "a");
+            assert.equal((await acquireLease(c.dynamodb, w.leaseTable, "e", now, 60_000)).acquired, false);
+            await releaseLease(c.dynamodb, w.leaseTable, winner);
+            assert.equal((await acquireLease(c.dynamodb, w.leaseTable, "e", now, 60_000)).acquired, true);
+            await releaseLease(c.dynamodb, w.leaseTable, "e");
+        });
+
+        it("a crashed holder's lease runs out: after its time, another takes it", async () => {
+            assert.equal((await acquireLease(c.dynamodb, w.leaseTable, "crashed", now, 1_000)).acquired, true);
+            assert.equal((await acquireLease(c.dynamodb, w.leaseTable, "next", new Date(now.getTime() + 500), 1_000)).acquired, false);
+            assert.equal((await acquireLease(c.dynamodb, w.leaseTable, "next", new Date(now.getTime() + 1_500), 1_000)).acquired, true);
+            await releaseLease(c.dynamodb, w.leaseTable, "next");
+        });
+
+        it("the work runs under the lease and gives it back, also when it throws", async () => {
+            await assert.rejects(withLease(c.dynamodb, { table: w.leaseTable, holder: "thrower", ttlMs: 60_000 }, async () => { throw new Error("boom"); }), /boom/);
+            const r = await withLease(c.dynamodb, { table: w.leaseTable, holder: "after", ttlMs: 60_000 }, async () => 42);
+            assert.deepEqual(r, { ran: true, value: 42 });
+        });
+
+        it("two watches delivered at once: one decides and acts, the other does nothing (no double action)", async () => {
+            const settings = settingsAround(now, "dp-lease", { minutesAwake: 60, backup: "taken" });
+            const ctx = contextFor(w, settings);
+            const [a, b] = await Promise.all([watch({ kind: "watch", scheduledAt: now.toISOString() }, ctx, c, now), watch({ kind: "watch", scheduledAt: now.toISOString() }, ctx, c, now)]);
+            const ignored = [a, b].filter((o) => o.action === "ignore");
+            assert.equal(ignored.length, 1, JSON.stringify([a, b]));
+            assert.match(ignored[0].reason, /holds the lease until/);
+        });
+
+        it("a wake that finds the lease held waits for it, then wakes; one that never gets it fails (Scheduler retries)", async () => {
+            const ctx = contextFor(w, settingsAround(now, "dp-lease", { minutesAwake: 60, backup: "taken" }));
+            assert.equal((await acquireLease(c.dynamodb, w.leaseTable, "slow-watch", new Date(), 60_000)).acquired, true);
+            setTimeout(() => void releaseLease(c.dynamodb, w.leaseTable, "slow-watch"), 1_500);
+            const started = Date.now();
+            const out = await wake({ kind: "wake", scheduledAt: now.toISOString() }, ctx, c, now);
+            assert.ok(Date.now() - started >= 1_000, "it waited");
+            assert.equal(out.action, "wake");
+            assert.equal((await acquireLease(c.dynamodb, w.leaseTable, "stuck", new Date(), 60_000)).acquired, true);
+            await assert.rejects(wake({ kind: "wake", scheduledAt: now.toISOString() }, { ...ctx, retry: { maxWaitMs: 500 } }, c, now), /the power lease is held by stuck/);
+            await releaseLease(c.dynamodb, w.leaseTable, "stuck");
         });
     });
 
