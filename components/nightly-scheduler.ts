@@ -60,7 +60,7 @@ export interface NightlySchedulerArgs {
      * Reserve one concurrent execution for each function (config powerReservedConcurrency). Off by
      * default: Lambda refuses a reservation that leaves the account fewer than 100 unreserved
      * executions, and new accounts often have a limit of 10 or 50. The lease serialises the functions
-     * either way (functions/lease.ts); `npm run power -- account` checks the account.
+     * either way (functions/lease.ts). README, One-time account setup: how to check the account.
      */
     readonly reservedConcurrency?: boolean;
 }

@@ -540,7 +540,7 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
         name: "powerReservedConcurrency",
         type: "boolean",
         group: "NightlyScheduler",
-        description: "Reserve one concurrent execution for each scheduler function. Off by default: Lambda refuses a reservation that leaves the account fewer than 100 unreserved, and new accounts often have a limit of 10 or 50 (`npm run power -- account` checks). A lease serialises the functions either way.",
+        description: "Reserve one concurrent execution for each scheduler function. Off by default: Lambda refuses a reservation that leaves the account fewer than 100 unreserved, and new accounts often have a limit of 10 or 50 (see One-time account setup). A lease serialises the functions either way.",
         default: false,
         allowed: "true or false; true only where the account's unreserved concurrency stays at 100 or more",
     },
