@@ -3,6 +3,7 @@
 // bundled) and the client is passed in, so tests and the operator's script use the same code.
 
 import type { EKSClient } from "@aws-sdk/client-eks";
+import { backoff, type RetryOptions } from "./retry";
 
 export interface NodeGroupRef {
     readonly clusterName: string;
@@ -17,14 +18,7 @@ export interface NodeGroupSize {
     readonly status: string;
 }
 
-export interface RetryOptions {
-    /** First wait after a ResourceInUseException; doubled on each retry up to maxDelayMs. */
-    readonly retryDelayMs?: number;
-    readonly maxDelayMs?: number;
-    /** Give up (and throw) once this much time has been spent waiting. */
-    readonly maxWaitMs?: number;
-    readonly sleep?: (ms: number) => Promise<void>;
-}
+export type { RetryOptions };
 
 export async function describeNodes(client: EKSClient, ref: NodeGroupRef): Promise<NodeGroupSize> {
     const { DescribeNodegroupCommand } = require("@aws-sdk/client-eks") as typeof import("@aws-sdk/client-eks");
@@ -58,10 +52,7 @@ export interface ScaleResult {
  */
 export async function scaleNodes(client: EKSClient, ref: NodeGroupRef, desired: number, options: RetryOptions = {}): Promise<ScaleResult> {
     const { UpdateNodegroupConfigCommand } = require("@aws-sdk/client-eks") as typeof import("@aws-sdk/client-eks");
-    const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-    const maxWait = options.maxWaitMs ?? 600_000;
-    let delay = options.retryDelayMs ?? 5_000;
-    let waited = 0;
+    const pacer = backoff(options, { retryDelayMs: 5_000, maxDelayMs: 60_000, maxWaitMs: 600_000 });
     let retries = 0;
     const before = await describeNodes(client, ref);
     for (;;) {
@@ -74,11 +65,8 @@ export async function scaleNodes(client: EKSClient, ref: NodeGroupRef, desired: 
             await client.send(new UpdateNodegroupConfigCommand({ clusterName: ref.clusterName, nodegroupName: ref.nodeGroupName, scalingConfig: target }));
             return { changed: true, retries, before };
         } catch (err) {
-            if ((err as { name?: string }).name !== "ResourceInUseException" || waited + delay > maxWait) throw err;
-            await sleep(delay);
-            waited += delay;
+            if ((err as { name?: string }).name !== "ResourceInUseException" || !(await pacer.pause())) throw err;
             retries += 1;
-            delay = Math.min(delay * 2, options.maxDelayMs ?? 60_000);
         }
     }
 }

@@ -7,7 +7,7 @@
 // itself (after the holder's function timeout), so a crashed holder blocks nothing for long.
 
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import type { RetryOptions } from "./eks";
+import { backoff, type RetryOptions } from "./retry";
 
 /** The item every power invocation contends for. */
 export const LEASE_KEY = "power";
@@ -69,17 +69,12 @@ export interface LeaseOptions {
 export async function withLease<T>(client: DynamoDBClient, options: LeaseOptions, work: () => Promise<T>): Promise<{ readonly ran: true; readonly value: T } | { readonly ran: false; readonly heldBy: string; readonly until: string }> {
     const now = options.now ?? (() => new Date());
     const wait = options.wait;
-    const sleep = wait?.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-    let delay = wait?.retryDelayMs ?? 1_000;
-    let waited = 0;
+    const pacer = backoff(wait ?? {}, { retryDelayMs: 1_000, maxDelayMs: 10_000, maxWaitMs: 60_000 });
     for (;;) {
         const lease = await acquireLease(client, options.table, options.holder, now(), options.ttlMs);
         if (lease.acquired) break;
         if (wait === undefined) return { ran: false, heldBy: lease.heldBy, until: lease.until };
-        if (waited + delay > (wait.maxWaitMs ?? 60_000)) throw new Error(`the power lease is held by ${lease.heldBy} until ${lease.until}; waited ${Math.round(waited / 1000)} s`);
-        await sleep(delay);
-        waited += delay;
-        delay = Math.min(delay * 2, wait.maxDelayMs ?? 10_000);
+        if (!(await pacer.pause())) throw new Error(`the power lease is held by ${lease.heldBy} until ${lease.until}; waited ${Math.round(pacer.waitedMs() / 1000)} s`);
     }
     try {
         return { ran: true, value: await work() };

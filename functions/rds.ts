@@ -2,7 +2,7 @@
 // are idempotent: they act only from the state they change, so a repeated event does nothing.
 
 import type { RDSClient } from "@aws-sdk/client-rds";
-import type { RetryOptions } from "./eks";
+import { backoff, type RetryOptions } from "./retry";
 
 export interface DbState {
     readonly status: string;
@@ -30,14 +30,9 @@ export async function startDb(client: RDSClient, identifier: string, options: { 
     let { status } = await describeDb(client, identifier);
     const wait = options.waitForStop;
     if (status === "stopping" && wait !== undefined) {
-        const sleep = wait.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-        let delay = wait.retryDelayMs ?? 5_000;
-        let waited = 0;
+        const pacer = backoff(wait, { retryDelayMs: 5_000, maxDelayMs: 60_000, maxWaitMs: 600_000 });
         while (status === "stopping") {
-            if (waited + delay > (wait.maxWaitMs ?? 600_000)) throw new Error(`DB instance ${identifier} is still stopping after ${Math.round(waited / 1000)} s: it cannot be started yet`);
-            await sleep(delay);
-            waited += delay;
-            delay = Math.min(delay * 2, wait.maxDelayMs ?? 60_000);
+            if (!(await pacer.pause())) throw new Error(`DB instance ${identifier} is still stopping after ${Math.round(pacer.waitedMs() / 1000)} s: it cannot be started yet`);
             ({ status } = await describeDb(client, identifier));
         }
     }

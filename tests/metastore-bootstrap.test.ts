@@ -22,8 +22,9 @@ import * as os from "os";
 import * as path from "path";
 import { AIRFLOW_DB_USER, MONITOR_DB_USER, airflowConnectionUri, bootstrapSql, bootstrapJob, BOOTSTRAP_SECRET } from "../k8s/metastore-bootstrap";
 import { startPostgres, testCertificates, type Postgres } from "./services";
+import { PSQL } from "./metastore-fixture";
 
-const PSQL_DIR = fs.existsSync("/usr/lib/postgresql/15/bin/psql") ? "/usr/lib/postgresql/15/bin" : path.dirname(execFileSync("sh", ["-c", "command -v psql"]).toString().trim());
+const PSQL_DIR = path.dirname(PSQL);
 const MASTER = "airflow_admin";
 const MASTER_PASSWORD = "master-Secret-1";
 
