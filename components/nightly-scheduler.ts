@@ -303,6 +303,12 @@ export class NightlyScheduler extends pulumi.ComponentResource {
             namespace: METRICS_NAMESPACE, metricName: "FluxNotReady", dimensions: stackDimension, statistic: "Maximum",
             period: 600, evaluationPeriods: 3, datapointsToAlarm: 3, treatMissingData: "notBreaching",
         });
+        // Two checks in a row past the grace period with no live scheduler in Airflow's database: the
+        // night's runs cannot be created. The watcher counts it busy (so the deadline bounds the cost).
+        alarm("scheduler-down", "Airflow's scheduler is not running: the awake platform has had no live scheduler heartbeat in Airflow's database for two checks after the grace period, so no DAG run can be created or finish. The watcher's log (reason) gives the heartbeat's age. Wake the platform and see kubectl -n airflow get pods, logs of the scheduler.", {
+            namespace: METRICS_NAMESPACE, metricName: "SchedulerDown", dimensions: stackDimension, statistic: "Maximum",
+            period: 600, evaluationPeriods: 2, datapointsToAlarm: 2, treatMissingData: "notBreaching",
+        });
         alarm("dead-letters", "A scheduled wake or watch could not be delivered after its retries (see the dead-letter queue).", {
             namespace: "AWS/SQS", metricName: "ApproximateNumberOfMessagesVisible", dimensions: { QueueName: dlq.name }, statistic: "Maximum",
             period: 300, evaluationPeriods: 1, treatMissingData: "notBreaching",

@@ -192,6 +192,7 @@ export function metricsLine(ctx: PowerContext, decision: Decision, now: Date, fl
                     { Name: "NodesUpAfterWindow", Unit: "Count" },
                     { Name: "DatabaseRunningWhileAsleep", Unit: "Count" },
                     { Name: "FluxNotReady", Unit: "Count" },
+                    { Name: "SchedulerDown", Unit: "Count" },
                 ],
             }],
         },
@@ -200,6 +201,7 @@ export function metricsLine(ctx: PowerContext, decision: Decision, now: Date, fl
         NodesUpAfterWindow: m.nodesUpAfterWindow,
         DatabaseRunningWhileAsleep: m.databaseRunningWhileAsleep,
         FluxNotReady: m.fluxNotReady,
+        SchedulerDown: m.schedulerDown,
         action: decision.action,
         reason: decision.reason,
         // What is not Ready, and why (the alarm's mail points here: the watcher's log group).
@@ -277,7 +279,7 @@ export async function status(ctx: PowerContext, c: Clients = makeClients(ctx.reg
     const nextWake = nextWakeAfter(now, s);
     // Airflow's state as the watcher last saw it: idle if its last check found it idle, else busy.
     const lastIdle = stored.lastCheck?.action === "record-idle";
-    const verdict = decide(now, { ...obs, idle: lastIdle ? { ok: true, activeRuns: 0, unfinishedTasks: 0 } : { ok: false, error: "not read by status" } }, s);
+    const verdict = decide(now, { ...obs, idle: lastIdle ? { ok: true, activeRuns: 0, unfinishedTasks: 0, dueDags: 0, pausedRuns: 0, schedulerHeartbeatAgeSeconds: 0 } : { ok: false, error: "not read by status" } }, s);
     const report = {
         now: `${now.toISOString()} (${local(now, s.timeZone)})`,
         nodes: `${obs.nodes.desired} desired of ${ctx.nodeCount} (${obs.nodes.status})`,
@@ -335,7 +337,7 @@ async function sleepNow(ctx: PowerContext, c: Clients, now: Date): Promise<Outco
         reason: `operator's sleep${backupTaken ? "" : "; the metastore keeps running until the day's backup exists (the watcher stops it then)"}`,
         stopDatabase: backupTaken,
         nextState: {},
-        metrics: { forcedSleep: 0, nodesUpAfterWindow: 0, databaseRunningWhileAsleep: 0, fluxNotReady: 0 },
+        metrics: { forcedSleep: 0, nodesUpAfterWindow: 0, databaseRunningWhileAsleep: 0, fluxNotReady: 0, schedulerDown: 0 },
     };
     const outcome = await act(ctx, c, decision, now, true);
     return { ...outcome, effects: ["keep-awake cleared", ...outcome.effects] };

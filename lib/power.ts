@@ -44,6 +44,14 @@ export interface PowerSettings {
      * and timeouts; tests/wake-timeline.test.ts proves the default covers it.
      */
     readonly nodeLeadMinutes: number;
+    /**
+     * While a Flux object that delivers Airflow is not Ready, the watcher counts the platform busy
+     * until this long after the wake instant: a HelmRelease upgrade that Flux is still retrying may yet
+     * succeed and the night's runs then start. Past it, a failure will not heal by itself: the platform
+     * sleeps the ordinary way (the flux-not-ready alarm has fired by then) rather than bill the nodes
+     * until the deadline.
+     */
+    readonly fluxWaitMinutes: number;
     /** The metastore's automated backup window, UTC "hh:mm-hh:mm", as components/metastore.ts sets it. */
     readonly backupWindow: string;
     /** SSM parameter holding the operator's keep-awake flag (JSON with an expiry). */
@@ -79,6 +87,7 @@ export function powerSettings(stackPrefix: string, given: Partial<PowerSettings>
         deadlineHours: given.deadlineHours ?? 4,
         dbLeadMinutes: given.dbLeadMinutes ?? 30,
         nodeLeadMinutes: given.nodeLeadMinutes ?? 30,
+        fluxWaitMinutes: given.fluxWaitMinutes ?? 60,
         backupWindow: given.backupWindow ?? METASTORE_BACKUP_WINDOW,
         keepAwakeParameter: given.keepAwakeParameter ?? `/${stackPrefix}/power/keep-awake`,
         stateParameter: given.stateParameter ?? `/${stackPrefix}/power/watcher-state`,
@@ -247,10 +256,37 @@ export interface PowerEvent {
     readonly scheduledAt?: Date;
 }
 
-/** Airflow's idle signal as read from its metadata database. Any failure to read it is "busy". */
+/** Airflow's idle signal as read from its metadata database (functions/airflow-db.ts). Any failure to read it is "busy". */
 export type IdleSignal =
-    | { readonly ok: true; readonly activeRuns: number; readonly unfinishedTasks: number }
+    | {
+        readonly ok: true;
+        /** DAG runs queued or running, of DAGs that are not paused. */
+        readonly activeRuns: number;
+        /** Task instances not finished, of DAGs that are not paused, plus any task in flight. */
+        readonly unfinishedTasks: number;
+        /** DAGs not paused whose next run is due (next_dagrun_create_after has passed) but not created yet. */
+        readonly dueDags: number;
+        /** Queued or running runs of paused DAGs: they never progress, so they are only reported. */
+        readonly pausedRuns: number;
+        /** Seconds since the newest heartbeat of a running SchedulerJob, on the database's clock; null: none. */
+        readonly schedulerHeartbeatAgeSeconds: number | null;
+    }
     | { readonly ok: false; readonly error: string };
+
+/**
+ * Airflow's own threshold for a live scheduler: [scheduler] scheduler_health_check_threshold, 30 s by
+ * default (jobs/job.py, Job._is_alive), against a heartbeat every 5 s (scheduler_heartbeat_sec).
+ */
+export const SCHEDULER_HEALTH_SECONDS = 30;
+
+/** Why the scheduler is not alive, or undefined when it is. */
+export function schedulerProblem(idle: IdleSignal | undefined): string | undefined {
+    if (idle === undefined || !idle.ok) return undefined;
+    const age = idle.schedulerHeartbeatAgeSeconds;
+    if (age === null) return "no running Airflow scheduler has ever sent a heartbeat";
+    if (age >= SCHEDULER_HEALTH_SECONDS) return `Airflow's scheduler sent its last heartbeat ${age} s ago (alive means under ${SCHEDULER_HEALTH_SECONDS} s)`;
+    return undefined;
+}
 
 /** What the watcher remembers between runs (kept in an SSM parameter, see stateParameter). */
 export interface WatcherState {
@@ -300,6 +336,8 @@ export interface PowerMetrics {
     readonly databaseRunningWhileAsleep: 0 | 1;
     /** Nodes up and a Flux object that delivers Airflow not Ready, or its status unreadable. */
     readonly fluxNotReady: 0 | 1;
+    /** Nodes up past the grace period, Airflow's database readable, and no live scheduler in it. */
+    readonly schedulerDown: 0 | 1;
 }
 
 export interface Decision {
@@ -346,11 +384,14 @@ export function decide(now: Date, obs: Observations, settings: PowerSettings): D
     // From the metastore's early start until the grace period after the wake: the platform is waking.
     const cycleStart = nextWake.getTime() - cycleLeadMinutes(settings) * MINUTE;
     const waking = t >= cycleStart || t < wakeAt.getTime() + settings.graceMinutes * MINUTE;
+    const fluxProblems = nodesUp && obs.flux !== undefined ? unhealthy(obs.flux) : [];
+    const noScheduler = nodesUp && !waking ? schedulerProblem(obs.idle) : undefined;
     const metrics: PowerMetrics = {
         forcedSleep: 0,
         nodesUpAfterWindow: nodesUp && !keepAwake && t > deadlineAt && !waking ? 1 : 0,
         databaseRunningWhileAsleep: 0,
-        fluxNotReady: nodesUp && obs.flux !== undefined && unhealthy(obs.flux).length > 0 ? 1 : 0,
+        fluxNotReady: fluxProblems.length > 0 ? 1 : 0,
+        schedulerDown: noScheduler !== undefined ? 1 : 0,
     };
     const decision = (action: Action, reason: string, extra: Partial<Decision> = {}): Decision => ({ action, reason, metrics, ...extra });
 
@@ -409,18 +450,28 @@ export function decide(now: Date, obs: Observations, settings: PowerSettings): D
     if (idle === undefined || !idle.ok) {
         return decision("none", `cannot read Airflow's state (${idle === undefined ? "not read" : idle.error}): counted as busy`, { nextState: {} });
     }
-    if (idle.activeRuns > 0 || idle.unfinishedTasks > 0) {
-        return decision("none", `busy: ${idle.activeRuns} DAG runs queued or running, ${idle.unfinishedTasks} task instances not finished`, { nextState: {} });
+    // A scheduler that never came up (or crash-loops) creates no runs: the tables look idle while the
+    // night's work has not started. Busy, with the scheduler-down alarm; the deadline bounds it.
+    if (noScheduler !== undefined) {
+        return decision("none", `${noScheduler}: no run can be created or finish, counted as busy`, { nextState: {} });
     }
+    if (fluxProblems.length > 0 && t < wakeAt.getTime() + settings.fluxWaitMinutes * MINUTE) {
+        return decision("none", `Flux has not delivered Airflow (${fluxProblems.join("; ")}): counted as busy until ${iso(new Date(wakeAt.getTime() + settings.fluxWaitMinutes * MINUTE))}`, { nextState: {} });
+    }
+    const paused = idle.pausedRuns > 0 ? `; ${idle.pausedRuns} runs of paused DAGs ignored` : "";
+    if (idle.activeRuns > 0 || idle.unfinishedTasks > 0 || idle.dueDags > 0) {
+        return decision("none", `busy: ${idle.activeRuns} DAG runs queued or running, ${idle.unfinishedTasks} task instances not finished, ${idle.dueDags} DAGs with a run due${paused}`, { nextState: {} });
+    }
+    const fluxNote = fluxProblems.length > 0 ? `; Flux still not Ready past ${settings.fluxWaitMinutes} minutes after the wake (${fluxProblems.join("; ")})` : "";
     const previous = obs.state.idleSince !== undefined ? Date.parse(obs.state.idleSince) : NaN;
     const interval = settings.watchIntervalMinutes * MINUTE;
     // Consecutive: the previous check found it idle in this cycle, at least half an interval ago (not
     // a duplicate delivery of this same check) and at most 2.5 intervals ago (no check in between was missed).
     const consecutive = Number.isFinite(previous) && previous >= wakeAt.getTime() && t - previous >= interval / 2 && t - previous <= 2.5 * interval;
     if (!consecutive) {
-        return decision("record-idle", "idle: no DAG run queued or running and every task instance finished; sleep if the next check agrees", { nextState: { idleSince: iso(now) } });
+        return decision("record-idle", `idle: no DAG run queued or running, no run due, every task instance finished${paused}${fluxNote}; sleep if the next check agrees`, { nextState: { idleSince: iso(now) } });
     }
-    return decision("sleep", `idle on two consecutive checks (${obs.state.idleSince} and ${iso(now)})${backupTaken ? "" : "; the metastore keeps running until the day's backup exists"}`,
+    return decision("sleep", `idle on two consecutive checks (${obs.state.idleSince} and ${iso(now)})${paused}${fluxNote}${backupTaken ? "" : "; the metastore keeps running until the day's backup exists"}`,
         { stopDatabase: backupTaken, nextState: {} });
 }
 

@@ -89,7 +89,7 @@ describe("Flux status: what the objects say (lib/flux-status.ts), on objects Flu
 
     it("the metric counts not-ready objects and unreadable status while the nodes are up, never a suspension or a sleeping cluster", () => {
         const S = powerSettings("t");
-        const base: Observations = { event: { kind: "watch" }, nodes: { desired: 3, target: 3, status: "ACTIVE" }, db: { status: "available" }, state: {}, idle: { ok: true, activeRuns: 1, unfinishedTasks: 1 } };
+        const base: Observations = { event: { kind: "watch" }, nodes: { desired: 3, target: 3, status: "ACTIVE" }, db: { status: "available" }, state: {}, idle: { ok: true, activeRuns: 1, unfinishedTasks: 1, dueDags: 0, pausedRuns: 0, schedulerHeartbeatAgeSeconds: 2 } };
         const now = new Date("2026-01-15T09:00:00Z");
         const metric = (o: Observations) => decide(now, o, S).metrics.fluxNotReady;
         const objects = (...extra: ReturnType<typeof readinessOf>[]) => ({ ok: true as const, objects: [...WATCHED_FLUX_OBJECTS.slice(0, 2).map((r) => readinessOf(r, object(r, READY))), ...extra] });

@@ -20,10 +20,12 @@ export const MONITOR_PASSWORD = "monitor-Secret-1";
 /** Debian's psql (the bootstrap Job runs psql too): a client works with any newer server. */
 export const PSQL = fs.existsSync("/usr/lib/postgresql/15/bin/psql") ? "/usr/lib/postgresql/15/bin/psql" : execFileSync("sh", ["-c", "command -v psql"]).toString().trim();
 
-// The columns of DagRun (models/dagrun.py) and TaskInstance (models/taskinstance.py) as SQLAlchemy
+// The columns of DagRun (models/dagrun.py), TaskInstance (models/taskinstance.py), DagModel
+// (models/dag.py, table dag) and Job (jobs/job.py) as SQLAlchemy
 // creates them on PostgreSQL: StringID is VARCHAR(250), UtcDateTime TIMESTAMPTZ, ExtendedJSON JSON.
 // Foreign keys to tables this test does not need (log_template, backfill, dag_version, trigger) are
-// left as plain columns; the task_instance -> dag_run key the signal relies on is kept.
+// left as plain columns (dag.bundle_name -> dag_bundle too); the task_instance -> dag_run key the
+// signal relies on is kept.
 export const AIRFLOW_SCHEMA = `
 CREATE TABLE dag_run (
     id SERIAL NOT NULL,
@@ -105,7 +107,54 @@ CREATE TABLE task_instance (
     CONSTRAINT task_instance_dag_run_fkey FOREIGN KEY (dag_id, run_id) REFERENCES dag_run (dag_id, run_id) ON DELETE CASCADE
 );
 CREATE INDEX ti_dag_state ON task_instance (dag_id, state);
-CREATE INDEX ti_state ON task_instance (state);`;
+CREATE INDEX ti_state ON task_instance (state);
+CREATE TABLE dag (
+    dag_id VARCHAR(250) NOT NULL,
+    is_paused BOOLEAN,
+    is_stale BOOLEAN NOT NULL,
+    exceeds_max_non_backfill BOOLEAN NOT NULL,
+    last_parsed_time TIMESTAMP WITH TIME ZONE,
+    last_parse_duration FLOAT,
+    last_expired TIMESTAMP WITH TIME ZONE,
+    fileloc VARCHAR(2000),
+    relative_fileloc VARCHAR(2000),
+    bundle_name VARCHAR(250) NOT NULL,
+    bundle_version VARCHAR(200),
+    owners VARCHAR(2000),
+    dag_display_name VARCHAR(2000),
+    description TEXT,
+    timetable_summary TEXT,
+    timetable_description VARCHAR(1000),
+    asset_expression JSON,
+    deadline JSON,
+    max_active_tasks INTEGER NOT NULL,
+    max_active_runs INTEGER,
+    max_consecutive_failed_dag_runs INTEGER NOT NULL,
+    has_task_concurrency_limits BOOLEAN NOT NULL,
+    has_import_errors BOOLEAN DEFAULT '0',
+    fail_fast BOOLEAN DEFAULT '0' NOT NULL,
+    next_dagrun TIMESTAMP WITH TIME ZONE,
+    next_dagrun_data_interval_start TIMESTAMP WITH TIME ZONE,
+    next_dagrun_data_interval_end TIMESTAMP WITH TIME ZONE,
+    next_dagrun_create_after TIMESTAMP WITH TIME ZONE,
+    CONSTRAINT dag_pkey PRIMARY KEY (dag_id)
+);
+CREATE INDEX idx_next_dagrun_create_after ON dag (next_dagrun_create_after);
+CREATE TABLE job (
+    id SERIAL NOT NULL,
+    dag_id VARCHAR(250),
+    state VARCHAR(20),
+    job_type VARCHAR(30),
+    start_date TIMESTAMP WITH TIME ZONE,
+    end_date TIMESTAMP WITH TIME ZONE,
+    latest_heartbeat TIMESTAMP WITH TIME ZONE,
+    executor_class VARCHAR(500),
+    hostname VARCHAR(500),
+    unixname VARCHAR(1000),
+    CONSTRAINT job_pkey PRIMARY KEY (id)
+);
+CREATE INDEX job_type_heart ON job (job_type, latest_heartbeat);
+CREATE INDEX idx_job_state_heartbeat ON job (state, latest_heartbeat);`;
 
 export interface RdsLikeMetastore {
     readonly pg: Postgres;
@@ -159,4 +208,25 @@ export async function rdsLikeMetastore(options: { schema?: string; postgres?: Po
         await pg.stop();
         throw err;
     }
+}
+
+/**
+ * Airflow's scheduler as the database sees it (jobs/job.py): a SchedulerJob row in state running whose
+ * latest_heartbeat it refreshes every `everyMs` (scheduler_heartbeat_sec is 5 s), written as the
+ * `airflow` role. stop() ends the heartbeats and the job (state success, end_date), as a clean
+ * shutdown does; kill() only ends the heartbeats, as a crash does.
+ */
+export async function liveScheduler(airflow: Client, everyMs = 5_000): Promise<{ stop(): Promise<void>; kill(): void }> {
+    const { rows } = await airflow.query<{ id: number }>(
+        "INSERT INTO job (state, job_type, start_date, latest_heartbeat, executor_class, hostname, unixname) VALUES ('running', 'SchedulerJob', now(), now(), 'KubernetesExecutor', 'airflow-scheduler-0', 'airflow') RETURNING id");
+    const id = rows[0].id;
+    const timer = setInterval(() => void airflow.query("UPDATE job SET latest_heartbeat = now() WHERE id = $1", [id]).catch(() => undefined), everyMs);
+    timer.unref();
+    return {
+        kill: () => clearInterval(timer),
+        stop: async () => {
+            clearInterval(timer);
+            await airflow.query("UPDATE job SET state = 'success', end_date = now() WHERE id = $1", [id]);
+        },
+    };
 }

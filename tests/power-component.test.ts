@@ -312,6 +312,7 @@ for (const stack of STACKS) {
                     "db-running-while-asleep": [METRICS_NAMESPACE, "DatabaseRunningWhileAsleep", "notBreaching"],
                     "dead-letters": ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "notBreaching"],
                     "flux-not-ready": [METRICS_NAMESPACE, "FluxNotReady", "notBreaching"],
+                    "scheduler-down": [METRICS_NAMESPACE, "SchedulerDown", "notBreaching"],
                 };
                 assert.equal(e.ofType(T.alarm).length, Object.keys(expected).length);
                 for (const [part, [namespace, metric, missing]] of Object.entries(expected)) {
@@ -329,6 +330,8 @@ for (const stack of STACKS) {
                 // Three 10-minute checks in a row: longer than one HelmRelease attempt (10 minutes).
                 const flux = one(T.alarm, "flux-not-ready").inputs;
                 assert.deepEqual([flux.statistic, flux.period, flux.evaluationPeriods, flux.datapointsToAlarm], ["Maximum", 600, 3, 3]);
+                const down = one(T.alarm, "scheduler-down").inputs;
+                assert.deepEqual([down.statistic, down.period, down.evaluationPeriods, down.datapointsToAlarm], ["Maximum", 600, 2, 2]);
                 const sub = one(T.subscription, "alarms-email");
                 assert.deepEqual([sub.inputs.topic, sub.inputs.protocol, sub.inputs.endpoint], [topic.state.arn, "email", FAKE.alarmEmail]);
             });

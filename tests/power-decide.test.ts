@@ -10,8 +10,9 @@ import {
 
 const S: PowerSettings = powerSettings("data-platform-prod");
 const at = (iso: string) => new Date(iso);
-const IDLE: IdleSignal = { ok: true, activeRuns: 0, unfinishedTasks: 0 };
-const BUSY: IdleSignal = { ok: true, activeRuns: 1, unfinishedTasks: 3 };
+/** A live scheduler (heartbeat 4 s ago) and nothing to do. */
+const IDLE: IdleSignal = { ok: true, activeRuns: 0, unfinishedTasks: 0, dueDags: 0, pausedRuns: 0, schedulerHeartbeatAgeSeconds: 4 };
+const BUSY: IdleSignal = { ...IDLE, activeRuns: 1, unfinishedTasks: 3 };
 
 /** Observations of an awake platform; override what a row is about. */
 function obs(over: Omit<Partial<Observations>, "db"> & { desired?: number; db?: string } = {}): Observations {
@@ -187,6 +188,25 @@ describe("NightlyScheduler: decide, a winter night (wake 00:00 PST = 08:00Z)", (
         { name: "asleep, the metastore waits for the backup (inside the window)", now: "2026-01-15T08:50:00Z", obs: obs({ desired: 0, db: "backing-up", latestBackupAt: yesterdaysBackup }), action: "none", reason: /until the day's automated backup/, metrics: { databaseRunningWhileAsleep: 0 } },
         { name: "asleep, still no backup after the deadline", now: "2026-01-15T13:00:00Z", obs: obs({ desired: 0, db: "available", latestBackupAt: yesterdaysBackup }), action: "none", metrics: { databaseRunningWhileAsleep: 1 } },
         { name: "asleep, the backup now exists", now: "2026-01-15T09:00:00Z", obs: obs({ desired: 0, db: "available", latestBackupAt: todaysBackup }), action: "stop-db" },
+    ]);
+});
+
+describe("NightlyScheduler: decide with Airflow's own signals (runs due, paused DAGs, the scheduler's heartbeat) and Flux", () => {
+    const todaysBackup = at("2026-01-15T08:20:00Z");
+    const second = { state: { idleSince: "2026-01-15T08:30:00.000Z" }, latestBackupAt: todaysBackup };
+    const failing = { ok: true as const, objects: [{ object: "HelmRelease airflow/airflow", state: "not-ready" as const, reason: "UpgradeFailed", message: "context deadline exceeded" }] };
+    check([
+        { name: "no run yet, but a DAG's run is due (the scheduler is slow to create it): busy", now: "2026-01-15T08:40:00Z", obs: obs({ ...second, idle: { ...IDLE, dueDags: 1 } }), action: "none", reason: /1 DAGs with a run due/ },
+        { name: "a paused DAG's queued run does not keep the platform up", now: "2026-01-15T08:40:00Z", obs: obs({ ...second, idle: { ...IDLE, pausedRuns: 2 } }), action: "sleep", stopDatabase: true, reason: /2 runs of paused DAGs ignored/ },
+        { name: "the scheduler never came up (no heartbeat at all): busy, scheduler-down counted", now: "2026-01-15T08:40:00Z", obs: obs({ ...second, idle: { ...IDLE, schedulerHeartbeatAgeSeconds: null } }), action: "none", reason: /no running Airflow scheduler.*counted as busy/, metrics: { schedulerDown: 1 } },
+        { name: "the scheduler's heartbeat is 90 s old (crash-looping): busy", now: "2026-01-15T08:40:00Z", obs: obs({ ...second, idle: { ...IDLE, schedulerHeartbeatAgeSeconds: 90 } }), action: "none", reason: /90 s ago/, metrics: { schedulerDown: 1 } },
+        { name: "a heartbeat 29 s old is alive (Airflow's threshold is 30 s)", now: "2026-01-15T08:40:00Z", obs: obs({ ...second, idle: { ...IDLE, schedulerHeartbeatAgeSeconds: 29 } }), action: "sleep", metrics: { schedulerDown: 0 } },
+        { name: "no scheduler yet inside the grace period: no alarm (it is starting)", now: "2026-01-15T08:10:00Z", obs: obs({ idle: { ...IDLE, schedulerHeartbeatAgeSeconds: null } }), action: "none", reason: /grace/, metrics: { schedulerDown: 0 } },
+        { name: "no scheduler at the deadline: forced sleep, and the alarm's metric", now: "2026-01-15T12:00:00Z", obs: obs({ latestBackupAt: todaysBackup, idle: { ...IDLE, schedulerHeartbeatAgeSeconds: null } }), action: "forced-sleep", metrics: { forcedSleep: 1, schedulerDown: 1 } },
+        { name: "Flux's HelmRelease failing 40 minutes after the wake: busy until the bound", now: "2026-01-15T08:40:00Z", obs: obs({ ...second, flux: failing }), action: "none", reason: /Flux has not delivered Airflow.*UpgradeFailed.*until 2026-01-15T09:00:00.000Z/, metrics: { fluxNotReady: 1 } },
+        { name: "Flux's status unreadable: busy until the bound too", now: "2026-01-15T08:50:00Z", obs: obs({ ...second, state: { idleSince: "2026-01-15T08:40:00.000Z" }, flux: { ok: false, error: "HTTP 403" } }), action: "none", reason: /Flux has not delivered/ },
+        { name: "Flux still failing past the bound: the ordinary rules (the alarm has fired), said in the reason", now: "2026-01-15T09:10:00Z", obs: obs({ latestBackupAt: todaysBackup, state: { idleSince: "2026-01-15T09:00:00.000Z" }, flux: failing }), action: "sleep", reason: /Flux still not Ready past 60 minutes/, metrics: { fluxNotReady: 1 } },
+        { name: "Flux failing but a run is going: busy for the run", now: "2026-01-15T09:10:00Z", obs: obs({ idle: BUSY, flux: failing }), action: "none", reason: /busy: 1 DAG runs/ },
     ]);
 });
 

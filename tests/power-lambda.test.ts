@@ -20,7 +20,7 @@ import { SCHEDULED_TIME } from "../components/nightly-scheduler";
 import { deploymentPackage, schedulerProgram } from "./power-program";
 import { CREDENTIALS, REGION, createWorld, motoClients, putParameter, settingsAround, type World } from "./power-fixtures";
 import { startMoto, type Moto } from "./services";
-import { rdsLikeMetastore, type RdsLikeMetastore } from "./metastore-fixture";
+import { liveScheduler, rdsLikeMetastore, type RdsLikeMetastore } from "./metastore-fixture";
 import { evaluateOnce } from "./stacks";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -101,6 +101,7 @@ describe("NightlyScheduler: the shipped Lambda code in a fresh Node process agai
     let watch: Deployed;
     let env: (fn: Deployed) => Record<string, string>;
     let airflow: Client;
+    let scheduler: Awaited<ReturnType<typeof liveScheduler>> | undefined;
 
     before(async () => {
         // The metastore as on RDS: Airflow's tables owned by airflow, the watcher's monitoring login.
@@ -135,11 +136,13 @@ describe("NightlyScheduler: the shipped Lambda code in a fresh Node process agai
         airflow = meta.airflow;
         await airflow.query(`INSERT INTO dag_run (dag_id, run_id, state, run_type, run_after, clear_number, span_status) VALUES ('etl', 'scheduled__1', 'success', 'scheduled', now(), 0, 'not_started');
             INSERT INTO task_instance (id, task_id, dag_id, run_id, state, pool, pool_slots, dag_version_id) VALUES (gen_random_uuid(), 'extract', 'etl', 'scheduled__1', 'success', 'default_pool', 1, gen_random_uuid());`);
+        scheduler = await liveScheduler(airflow);
         await putParameter(c, context.databaseParameter, JSON.stringify(meta.monitor), true);
         // By day: the metastore is stopped and the nodes are at zero.
         await c.rds.send(new StopDBInstanceCommand({ DBInstanceIdentifier: w.dbInstanceIdentifier }));
     });
     after(async () => {
+        scheduler?.kill();
         await Promise.all([moto?.stop(), meta?.stop()]);
         if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
     });
