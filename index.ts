@@ -11,7 +11,7 @@ import { LogStore } from "./components/log-store";
 import { Registry } from "./components/registry";
 import { AirflowCluster } from "./components/airflow-cluster";
 import { NightlyScheduler } from "./components/nightly-scheduler";
-import { powerSettings } from "./lib/power";
+import { maintenanceWindowFor, powerSettings } from "./lib/power";
 import { CostBudget } from "./components/budget";
 import { budgetAmount, readEstimates } from "./lib/budget";
 import { EKS_ADDON_VERSIONS } from "./k8s/versions";
@@ -35,8 +35,14 @@ export = async () => {
 
     // Nothing can reach the database or the search domain yet: the AirflowCluster and the
     // NightlyScheduler grant themselves access (metastore.allowFrom, logStore.allowHttpsFrom).
+    // One set of power settings for the scheduler and the metastore's maintenance window (inside the
+    // hours the scheduler keeps the database up; the config check refused settings where none fits).
+    const power = powerSettings(names.prefix, cfg.power);
+    const maintenance = maintenanceWindowFor(power);
+    if ("problem" in maintenance) throw new Error(maintenance.problem);
     const metastore = new Metastore(`${names.prefix}-metastore`, {
         region: cfg.region,
+        maintenanceWindow: maintenance.window,
         accountId: account.accountId,
         vpcId: network.vpcId,
         privateSubnetIds: network.privateSubnetIds,
@@ -128,7 +134,7 @@ export = async () => {
         database: { host: metastore.address, port: metastore.port, database: metastore.databaseName, username: cluster.monitorLogin.username, password: cluster.monitorLogin.password },
         vpcId: network.vpcId,
         privateSubnetIds: network.privateSubnetIds,
-        settings: powerSettings(names.prefix, cfg.power),
+        settings: power,
         alarmEmail: cfg.operatorEmail,
         logRetentionDays: cfg.logRetentionDays,
         reservedConcurrency: cfg.powerReservedConcurrency,

@@ -22,6 +22,8 @@ export interface MetastoreArgs extends MetastoreSettings {
     /** RDS instance identifier: fixed, so that the scheduler and the log group can name it. */
     readonly identifier: string;
     readonly logRetentionDays: number;
+    /** RDS's weekly window, "ddd:hh:mm-ddd:hh:mm" UTC: inside the hours the NightlyScheduler keeps the instance up (lib/power.ts, maintenanceWindowFor). */
+    readonly maintenanceWindow: string;
 }
 
 /**
@@ -115,13 +117,18 @@ export class Metastore extends pulumi.ComponentResource {
             // the windows sit inside the nightly run (00:00 Los Angeles is 07:00 or 08:00 UTC).
             // The NightlyScheduler keeps the instance up until this window's backup exists (lib/power.ts).
             backupWindow: METASTORE_BACKUP_WINDOW,
-            maintenanceWindow: "sun:08:50-sun:09:20",
+            // RDS maintains only a running instance: the window lies where the night keeps it up, as the
+            // nodes wake and before the backup window (RDS refuses windows that overlap).
+            maintenanceWindow: args.maintenanceWindow,
             autoMinorVersionUpgrade: true,
             copyTagsToSnapshot: true,
             deletionProtection: args.protectFromDeletion,
             skipFinalSnapshot: !args.protectFromDeletion,
             finalSnapshotIdentifier: snapshotSuffix ? pulumi.interpolate`${args.identifier}-final-${snapshotSuffix.hex}` : undefined,
             enabledCloudwatchLogsExports: ["postgresql", "upgrade"],
+            // A change waits for the maintenance window, or for the watcher, which applies pending
+            // changes at the moment it would stop the idle instance and never stops it with any pending
+            // (lib/power.ts). RDS refuses every change to a stopped instance: wake it first (README).
             applyImmediately: false,
         }, { parent: this, dependsOn: logGroups });
 

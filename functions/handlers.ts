@@ -9,7 +9,7 @@ import type { RDSClient } from "@aws-sdk/client-rds";
 import type { SSMClient } from "@aws-sdk/client-ssm";
 import { decide, lastWakeAtOrBefore, nextWakeAfter, backupTakenForCycle, zonedParts, type Decision, type EventKind, type Observations, type PowerEvent, type PowerSettings } from "../lib/power";
 import { describeNodes, scaleNodes, type RetryOptions } from "./eks";
-import { describeDb, latestAutomatedBackup, startDb, stopDb } from "./rds";
+import { applyPendingChanges, describeDb, latestAutomatedBackup, startDb, stopDb } from "./rds";
 import { readDatabaseConnection, readKeepAwake, readState, writeKeepAwake, writeState } from "./ssm";
 import { readIdleSignal } from "./airflow-db";
 import { fluxStatus } from "./kubernetes";
@@ -116,7 +116,7 @@ export async function observe(ctx: PowerContext, c: Clients, event: PowerEvent, 
     return {
         event,
         nodes: { desired: nodes.desired, target: ctx.nodeCount, status: nodes.status },
-        db: { status: db.status },
+        db: { status: db.status, pending: db.pending },
         latestBackupAt,
         keepAwakeUntil: keepAwake ? new Date(keepAwake.until) : undefined,
         idle,
@@ -157,9 +157,13 @@ export async function act(ctx: PowerContext, c: Clients, decision: Decision, now
             // The nodes first: nothing may be left using the database when it stops.
             if ((await scaleNodes(c.eks, nodeRef(ctx), 0, retry)).changed) effects.push("nodes scaled to 0");
             if (decision.stopDatabase && (await stopDb(c.rds, ctx.dbInstanceIdentifier))) effects.push("metastore stop requested");
+            if (decision.applyDbChanges && (await applyPendingChanges(c.rds, ctx.dbInstanceIdentifier))) effects.push("metastore's pending modifications applied");
             break;
         case "stop-db":
             if (await stopDb(c.rds, ctx.dbInstanceIdentifier)) effects.push("metastore stop requested");
+            break;
+        case "apply-db-changes":
+            if (await applyPendingChanges(c.rds, ctx.dbInstanceIdentifier)) effects.push("metastore's pending modifications applied");
             break;
         case "ignore":
         case "none":
@@ -332,10 +336,13 @@ async function sleepNow(ctx: PowerContext, c: Clients, now: Date): Promise<Outco
     await writeKeepAwake(c.ssm, ctx.settings.keepAwakeParameter, undefined);
     const obs = await observe(ctx, c, { kind: "watch" });
     const backupTaken = backupTakenForCycle(obs.latestBackupAt, lastWakeAtOrBefore(now, ctx.settings), ctx.settings);
+    const pending = obs.db.pending ?? [];
     const decision: Decision = {
         action: "sleep",
-        reason: `operator's sleep${backupTaken ? "" : "; the metastore keeps running until the day's backup exists (the watcher stops it then)"}`,
-        stopDatabase: backupTaken,
+        reason: `operator's sleep${!backupTaken ? "; the metastore keeps running until the day's backup exists (the watcher stops it then)"
+            : pending.length > 0 ? `; the metastore's pending modifications (${pending.join(", ")}) are applied now, and the watcher stops it once they are` : ""}`,
+        stopDatabase: backupTaken && pending.length === 0,
+        applyDbChanges: backupTaken && pending.length > 0,
         nextState: {},
         metrics: { forcedSleep: 0, nodesUpAfterWindow: 0, databaseRunningWhileAsleep: 0, fluxNotReady: 0, schedulerDown: 0 },
     };

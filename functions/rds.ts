@@ -7,6 +7,8 @@ import { backoff, type RetryOptions } from "./retry";
 export interface DbState {
     readonly status: string;
     readonly multiAz: boolean;
+    /** The names of the instance's PendingModifiedValues: changes deferred to the maintenance window. */
+    readonly pending: string[];
 }
 
 export async function describeDb(client: RDSClient, identifier: string): Promise<DbState> {
@@ -14,7 +16,22 @@ export async function describeDb(client: RDSClient, identifier: string): Promise
     const out = await client.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: identifier }));
     const db = out.DBInstances?.[0];
     if (!db) throw new Error(`DB instance ${identifier} not found`);
-    return { status: db.DBInstanceStatus ?? "unknown", multiAz: db.MultiAZ ?? false };
+    const pending = Object.entries(db.PendingModifiedValues ?? {}).filter(([, v]) => v !== undefined && v !== null && !(Array.isArray(v) && v.length === 0)).map(([k]) => k).sort();
+    return { status: db.DBInstanceStatus ?? "unknown", multiAz: db.MultiAZ ?? false, pending };
+}
+
+/**
+ * Applies the instance's pending modifications now: ModifyDBInstance with ApplyImmediately and no
+ * other change, which "applies the modifications in this request and any pending modifications as
+ * soon as possible" (RDS API reference, ModifyDBInstance). Only from available with something
+ * pending; returns whether it was requested.
+ */
+export async function applyPendingChanges(client: RDSClient, identifier: string): Promise<boolean> {
+    const { ModifyDBInstanceCommand } = require("@aws-sdk/client-rds") as typeof import("@aws-sdk/client-rds");
+    const { status, pending } = await describeDb(client, identifier);
+    if (status !== "available" || pending.length === 0) return false;
+    await client.send(new ModifyDBInstanceCommand({ DBInstanceIdentifier: identifier, ApplyImmediately: true }));
+    return true;
 }
 
 /**
@@ -47,11 +64,14 @@ export async function startDb(client: RDSClient, identifier: string, options: { 
     }
 }
 
-/** Stops the instance if it is available; returns whether a stop was requested. */
+/**
+ * Stops the instance if it is available with no modification pending (lib/power.ts: a pending change
+ * is applied, not left behind a stop); returns whether a stop was requested.
+ */
 export async function stopDb(client: RDSClient, identifier: string): Promise<boolean> {
     const { StopDBInstanceCommand } = require("@aws-sdk/client-rds") as typeof import("@aws-sdk/client-rds");
-    const { status } = await describeDb(client, identifier);
-    if (status !== "available") return false;
+    const { status, pending } = await describeDb(client, identifier);
+    if (status !== "available" || pending.length > 0) return false;
     try {
         await client.send(new StopDBInstanceCommand({ DBInstanceIdentifier: identifier }));
         return true;

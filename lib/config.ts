@@ -7,7 +7,7 @@
 import { formatCidr, parseCidr, isRfc1918 } from "./cidr";
 import { airflowSizesFor, checkBudget } from "./capacity";
 import { DEFAULT_KUBERNETES_VERSION, EKS_VERSIONS, standardSupportProblem } from "./eks-versions";
-import { backupWindowProblem, DEFAULT_TIME_ZONE, DEFAULT_WAKE_CRON, parseDailyCron, powerSettings, type PowerSettings } from "./power";
+import { backupWindowProblem, maintenanceWindowFor, DEFAULT_TIME_ZONE, DEFAULT_WAKE_CRON, parseDailyCron, powerSettings, type PowerSettings } from "./power";
 import { familiesOf, lookupInstanceType, OPENSEARCH_INSTANCE_TYPES, RDS_INSTANCE_CLASSES } from "./instance-types";
 
 export const PROJECT = "data-platform";
@@ -767,6 +767,9 @@ export function parseConfig(raw: RawConfig, context: { project: string; stack: s
         // A stopped instance takes no automated backup: the day's backup window must fall before the forced sleep.
         const late = backupWindowProblem(powerSettings("check", { wakeCron, timeZone, deadlineHours: deadline, dbLeadMinutes: leadMinutes, nodeLeadMinutes: nodeLead }));
         if (late !== undefined) problem("powerDeadlineHours", late);
+        // RDS maintains only a running instance: its weekly window must fall where the night keeps it up.
+        const maintenance = maintenanceWindowFor(powerSettings("check", { wakeCron, timeZone, deadlineHours: deadline, dbLeadMinutes: leadMinutes, nodeLeadMinutes: nodeLead }));
+        if ("problem" in maintenance) problem("powerWakeCron", `${wakeCron} in ${timeZone}: ${maintenance.problem}`);
     }
     const awake = int("expectedAwakeHours");
     if (awake !== undefined && deadline !== undefined && awake > deadline) {

@@ -89,7 +89,10 @@ export interface WatchPolicyInputs extends PowerPolicyInputs {
 export function watchFunctionPolicy(p: WatchPolicyInputs): PolicyDocument {
     const vpcArn = `arn:aws:ec2:${p.region}:${p.accountId}:vpc/${p.vpcId}`;
     return doc(
-        ...common(p, ["rds:StartDBInstance", "rds:StopDBInstance"]),
+        // ModifyDBInstance: only ever called with ApplyImmediately and no change of its own, to apply what
+        // `pulumi up` left pending before the instance is stopped (functions/rds.ts, applyPendingChanges).
+        // IAM has no condition key that narrows it further; the resource is this one instance.
+        ...common(p, ["rds:StartDBInstance", "rds:StopDBInstance", "rds:ModifyDBInstance"]),
         { Sid: "DatabaseCredential", Effect: "Allow", Action: "ssm:GetParameter", Resource: p.databaseParameterArn },
         // Endpoint and CA of the Kubernetes API, where the watcher reads Flux's status. The API itself
         // authorises through the role's access entry, not IAM (no eks:* action is involved there).

@@ -298,8 +298,11 @@ export interface Observations {
     readonly event: PowerEvent;
     /** The node group's desired size, the size a wake restores, and its status (ACTIVE, UPDATING, ...). */
     readonly nodes: { readonly desired: number; readonly target: number; readonly status: string };
-    /** The DB instance's status: available, stopped, starting, stopping, backing-up, ... */
-    readonly db: { readonly status: string };
+    /**
+     * The DB instance's status (available, stopped, starting, stopping, backing-up, ...) and the names of
+     * its PendingModifiedValues: changes `pulumi up` made that RDS defers to the maintenance window.
+     */
+    readonly db: { readonly status: string; readonly pending?: readonly string[] };
     /** Creation time of the newest completed automated backup of the instance. */
     readonly latestBackupAt?: Date;
     /** The operator's keep-awake expiry, if one was ever set (expired ones included). */
@@ -322,12 +325,17 @@ export type Action =
     | "wake"
     /** First idle check: remember it, sleep only if the next check agrees. */
     | "record-idle"
-    /** Scale the nodes to zero, then stop the metastore if `stopDatabase`. */
+    /**
+     * Scale the nodes to zero, then stop the metastore if `stopDatabase`, or apply its pending
+     * modifications now if `applyDbChanges` (it is stopped by a later check, once they are applied).
+     */
     | "sleep"
     /** As sleep, past the deadline: raises the forced-sleep alarm. */
     | "forced-sleep"
     /** The nodes are asleep but the database runs (RDS restarted it after 7 days, or the backup is now taken). */
-    | "stop-db";
+    | "stop-db"
+    /** Asleep, the metastore would be stopped but has modifications pending: apply them now (ApplyImmediately). */
+    | "apply-db-changes";
 
 /** Values the watcher publishes as CloudWatch metrics; the alarms read them. */
 export interface PowerMetrics {
@@ -345,6 +353,8 @@ export interface Decision {
     readonly reason: string;
     /** For sleep and forced-sleep: whether the metastore may be stopped now (the backup rule). */
     readonly stopDatabase?: boolean;
+    /** For sleep and forced-sleep: apply the metastore's pending modifications instead of stopping it. */
+    readonly applyDbChanges?: boolean;
     /** The watcher's state after this decision; absent: leave it as it is. */
     readonly nextState?: WatcherState;
     readonly metrics: PowerMetrics;
@@ -357,6 +367,20 @@ export const dbIsRunning = (status: string) => DB_RUNNING_STATUSES.includes(stat
 export const dbIsDown = (status: string) => status === "stopped" || status === "stopping";
 
 const iso = (d: Date) => d.toISOString();
+
+/**
+ * The watcher never stops a metastore with modifications pending. RDS defers a change that `pulumi up`
+ * makes (applyImmediately: false) to the maintenance window; a stopped instance is not modified there,
+ * so a change made by day would wait for a window the instance happens to be up in and `pulumi preview`
+ * would keep showing it. Instead, at the moment the platform would stop the database (asleep, backup
+ * taken, nothing using it) it applies them (ModifyDBInstance ApplyImmediately, which "applies the
+ * modifications in this request and any pending modifications as soon as possible", RDS API
+ * reference), and stops it on a later check, once RDS reports none pending.
+ */
+function pendingDbChanges(obs: Observations): string | undefined {
+    const pending = obs.db.pending ?? [];
+    return pending.length === 0 ? undefined : pending.join(", ");
+}
 
 /** How late an event may arrive and still be acted on. */
 export function eventWindowMinutes(kind: EventKind, settings: PowerSettings): number {
@@ -394,6 +418,11 @@ export function decide(now: Date, obs: Observations, settings: PowerSettings): D
         schedulerDown: noScheduler !== undefined ? 1 : 0,
     };
     const decision = (action: Action, reason: string, extra: Partial<Decision> = {}): Decision => ({ action, reason, metrics, ...extra });
+    const pending = pendingDbChanges(obs);
+    // What a sleep does with the metastore: stop it once the day's backup exists, unless changes are pending.
+    const databaseAtSleep = (backupTaken: boolean) => ({ stopDatabase: backupTaken && pending === undefined, applyDbChanges: backupTaken && pending !== undefined });
+    const databaseNote = (backupTaken: boolean) => !backupTaken ? "; the metastore keeps running until the day's backup exists"
+        : pending !== undefined ? `; the metastore's pending modifications (${pending}) are applied now, and it is stopped once they are` : "";
 
     const { event } = obs;
     if (event.scheduledAt !== undefined) {
@@ -426,6 +455,10 @@ export function decide(now: Date, obs: Observations, settings: PowerSettings): D
             return decision("none", `asleep; the metastore keeps running until the day's automated backup (window ${settings.backupWindow} UTC from ${iso(requiredBackupWindowStart(wakeAt, settings))}) exists`,
                 { metrics: { ...metrics, databaseRunningWhileAsleep: late ? 1 : 0 } });
         }
+        if (pending !== undefined) {
+            return decision(obs.db.status === "available" ? "apply-db-changes" : "none", `asleep, the day's backup exists, but the metastore has modifications pending (${pending}): ${obs.db.status === "available" ? "apply them now; it is stopped once they are applied" : `it is ${obs.db.status}; they are applied when it is available`}`,
+                { metrics: { ...metrics, databaseRunningWhileAsleep: t > deadlineAt ? 1 : 0 } });
+        }
         return decision("stop-db", `asleep, the day's backup exists, and the metastore is ${obs.db.status} (RDS restarts a stopped instance after 7 days): stop it`,
             { metrics: { ...metrics, databaseRunningWhileAsleep: 1 } });
     }
@@ -440,8 +473,8 @@ export function decide(now: Date, obs: Observations, settings: PowerSettings): D
         return decision("none", `the next wake (${iso(nextWake)}) is due: stay up`, { nextState: {} });
     }
     if (t >= deadlineAt) {
-        return decision("forced-sleep", `deadline ${iso(new Date(deadlineAt))} passed with the platform still awake: forced sleep${backupTaken ? "" : "; the metastore keeps running until the day's backup exists"}`,
-            { stopDatabase: backupTaken, nextState: {}, metrics: { ...metrics, forcedSleep: 1 } });
+        return decision("forced-sleep", `deadline ${iso(new Date(deadlineAt))} passed with the platform still awake: forced sleep${databaseNote(backupTaken)}`,
+            { ...databaseAtSleep(backupTaken), nextState: {}, metrics: { ...metrics, forcedSleep: 1 } });
     }
     if (t < wakeAt.getTime() + settings.graceMinutes * MINUTE) {
         return decision("none", `grace period after the wake at ${iso(wakeAt)}: Airflow creates the day's runs`, { nextState: {} });
@@ -471,8 +504,8 @@ export function decide(now: Date, obs: Observations, settings: PowerSettings): D
     if (!consecutive) {
         return decision("record-idle", `idle: no DAG run queued or running, no run due, every task instance finished${paused}${fluxNote}; sleep if the next check agrees`, { nextState: { idleSince: iso(now) } });
     }
-    return decision("sleep", `idle on two consecutive checks (${obs.state.idleSince} and ${iso(now)})${paused}${fluxNote}${backupTaken ? "" : "; the metastore keeps running until the day's backup exists"}`,
-        { stopDatabase: backupTaken, nextState: {} });
+    return decision("sleep", `idle on two consecutive checks (${obs.state.idleSince} and ${iso(now)})${paused}${fluxNote}${databaseNote(backupTaken)}`,
+        { ...databaseAtSleep(backupTaken), nextState: {} });
 }
 
 /**
@@ -493,3 +526,53 @@ export function backupWindowProblem(settings: PowerSettings): string | undefined
     }
     return undefined;
 }
+
+/** RDS's shortest maintenance window (RDS User Guide, "Maintaining a DB instance": at least 30 minutes). */
+export const MAINTENANCE_WINDOW_MINUTES = 30;
+/** The night of the week the weekly window falls in: the UTC day the wake of Saturday night lands on. */
+const MAINTENANCE_DAY = 0; // Sunday, UTC
+const DAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
+
+/** The stretch of a night in which the metastore is certainly up: from the nodes' wake to the backup window's start. */
+export function guaranteedUpInterval(wakeAt: Date, settings: Pick<PowerSettings, "backupWindow" | "dbLeadMinutes" | "nodeLeadMinutes">): { from: Date; to: Date } {
+    // From the nodes' wake (the metastore started dbLeadMinutes before: the margin for its start) to the
+    // start of the backup window the cycle keeps it up for (RDS refuses a maintenance window that
+    // overlaps the backup window, and after the backup the watcher may stop it).
+    return { from: new Date(wakeAt.getTime() - settings.nodeLeadMinutes * MINUTE), to: requiredBackupWindowStart(wakeAt, settings) };
+}
+
+const SEASONS: readonly LocalDate[] = [{ year: 2027, month: 1, day: 15 }, { year: 2027, month: 7, day: 15 }];
+
+/**
+ * The metastore's weekly maintenance window, "ddd:hh:mm-ddd:hh:mm" UTC, inside the hours the watcher
+ * guarantees it is up in every season: RDS applies maintenance (minor version upgrades, OS patches,
+ * deferred changes) only to a running instance, so a window at an hour the platform sleeps would never
+ * be used. It opens as the nodes wake, before the night's runs: a restart then costs Airflow's pods a
+ * reconnect, not a running task. Returns why none fits, when the settings leave no 30 minutes.
+ */
+export function maintenanceWindowFor(settings: PowerSettings): { window: string; startMinute: number } | { problem: string } {
+    const nights = SEASONS.map((date) => guaranteedUpInterval(wakeInstantOn(date, settings), settings));
+    const minuteOfDay = (d: Date) => d.getUTCHours() * 60 + d.getUTCMinutes();
+    // Candidates: each season's opening; the first that fits every season's interval (as a time of day).
+    const fits = (start: number) => nights.every(({ from, to }) => {
+        const offset = (((start - minuteOfDay(from)) % 1440) + 1440) % 1440;
+        return from.getTime() + (offset + MAINTENANCE_WINDOW_MINUTES) * MINUTE <= to.getTime();
+    });
+    const start = nights.map(({ from }) => minuteOfDay(from)).sort((a, b) => b - a).find(fits);
+    if (start === undefined) {
+        return { problem: `no ${MAINTENANCE_WINDOW_MINUTES}-minute maintenance window fits between the nodes' wake and the backup window ${settings.backupWindow} UTC in both seasons (${nights.map(({ from, to }) => `${iso(from)} to ${iso(to)}`).join("; ")})` };
+    }
+    const end = start + MAINTENANCE_WINDOW_MINUTES;
+    const hhmm = (m: number) => `${String(Math.floor((m % 1440) / 60)).padStart(2, "0")}:${String(m % 60).padStart(2, "0")}`;
+    const day = (m: number) => DAYS[(MAINTENANCE_DAY + Math.floor(m / 1440)) % 7];
+    return { window: `${day(start)}:${hhmm(start)}-${day(end)}:${hhmm(end)}`, startMinute: start };
+}
+
+/** Start and end of an RDS maintenance window "ddd:hh:mm-ddd:hh:mm" as minutes of the UTC week (Sunday 00:00 = 0). */
+export function parseMaintenanceWindow(window: string): { start: number; end: number } {
+    const m = /^(sun|mon|tue|wed|thu|fri|sat):(\d\d):(\d\d)-(sun|mon|tue|wed|thu|fri|sat):(\d\d):(\d\d)$/.exec(window);
+    if (!m) throw new Error(`maintenance window ${window}: must be ddd:hh:mm-ddd:hh:mm (UTC)`);
+    const at = (d: string, h: string, mi: string) => DAYS.indexOf(d) * 1440 + Number(h) * 60 + Number(mi);
+    return { start: at(m[1], m[2], m[3]), end: at(m[4], m[5], m[6]) };
+}
+

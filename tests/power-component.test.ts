@@ -266,6 +266,9 @@ for (const stack of STACKS) {
             it("the watcher may also stop this DB instance, read and decrypt (through SSM) only its credential, and manage its ENIs in this VPC", () => {
                 const all = watchGrants();
                 assert.ok(all.some((g) => g.action === "rds:StopDBInstance" && g.resource === FAKE.dbInstanceArn));
+                // ModifyDBInstance (to apply what pulumi up left pending before a stop): this instance only, the watcher only.
+                assert.deepEqual(all.filter((g) => g.action === "rds:ModifyDBInstance").map((g) => g.resource), [FAKE.dbInstanceArn]);
+                assert.ok(!wakeGrants().some((g) => g.action === "rds:ModifyDBInstance"));
                 // A failed invocation goes to the dead-letter queue, which only these two functions may write.
                 assert.ok(all.some((g) => g.action === "sqs:SendMessage" && g.resource === one("aws:sqs/queue:Queue", "dlq").state.arn));
                 assert.ok(all.some((g) => g.action === "ssm:GetParameter" && g.resource === param("database")));

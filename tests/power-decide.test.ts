@@ -5,7 +5,7 @@
 import { strict as assert } from "assert";
 import {
     backupWindowProblem, cronMinutesBefore, cycleLeadMinutes, dbStartCron, decide, lastWakeAtOrBefore, nextWakeAfter, nodeWakeCron, parseDailyCron, powerSettings, requiredBackupWindowStart,
-    wakeInstantOn, zonedTimeToUtc, type Decision, type IdleSignal, type Observations, type PowerSettings,
+    wakeInstantOn, zonedTimeToUtc, maintenanceWindowFor, parseMaintenanceWindow, guaranteedUpInterval, type Decision, type IdleSignal, type Observations, type PowerSettings,
 } from "../lib/power";
 
 const S: PowerSettings = powerSettings("data-platform-prod");
@@ -210,6 +210,25 @@ describe("NightlyScheduler: decide with Airflow's own signals (runs due, paused 
     ]);
 });
 
+describe("NightlyScheduler: decide, a metastore with modifications pending (a pulumi up that RDS deferred)", () => {
+    const todaysBackup = at("2026-01-15T08:20:00Z");
+    const pending = (status: string) => ({ status, pending: ["DBInstanceClass", "AllocatedStorage"] });
+    check([
+        { name: "asleep, backup taken, changes pending: apply them, do not stop", now: "2026-01-15T09:00:00Z", obs: { ...obs({ desired: 0, latestBackupAt: todaysBackup }), db: pending("available") }, action: "apply-db-changes", reason: /DBInstanceClass, AllocatedStorage.*apply them now/ },
+        { name: "asleep, the changes being applied (modifying): wait, do not stop", now: "2026-01-15T09:10:00Z", obs: { ...obs({ desired: 0, latestBackupAt: todaysBackup }), db: pending("modifying") }, action: "none", reason: /it is modifying/ },
+        { name: "asleep, applied (none pending): stop", now: "2026-01-15T09:30:00Z", obs: { ...obs({ desired: 0, latestBackupAt: todaysBackup }), db: { status: "available", pending: [] } }, action: "stop-db" },
+        { name: "idle twice with changes pending: nodes sleep, the changes are applied instead of the stop", now: "2026-01-15T08:40:00Z", obs: { ...obs({ state: { idleSince: "2026-01-15T08:30:00.000Z" }, latestBackupAt: todaysBackup }), db: pending("available") }, action: "sleep", stopDatabase: false, reason: /pending modifications .* are applied now/ },
+        { name: "forced sleep with changes pending: no stop either", now: "2026-01-15T12:00:00Z", obs: { ...obs({ idle: BUSY, latestBackupAt: todaysBackup }), db: pending("available") }, action: "forced-sleep", stopDatabase: false },
+        { name: "changes still pending past the deadline (RDS has not applied them): counted on the running-while-asleep alarm", now: "2026-01-15T13:00:00Z", obs: { ...obs({ desired: 0, latestBackupAt: todaysBackup }), db: pending("available") }, action: "apply-db-changes", metrics: { databaseRunningWhileAsleep: 1 } },
+    ]);
+    it("a sleep with changes pending asks act() to apply them", () => {
+        const d = decide(at("2026-01-15T08:40:00Z"), { ...obs({ state: { idleSince: "2026-01-15T08:30:00.000Z" }, latestBackupAt: todaysBackup }), db: pending("available") }, S);
+        assert.deepEqual([d.stopDatabase, d.applyDbChanges], [false, true]);
+        const before = decide(at("2026-01-15T08:40:00Z"), { ...obs({ state: { idleSince: "2026-01-15T08:30:00.000Z" } }), db: pending("available") }, S);
+        assert.deepEqual([before.stopDatabase, before.applyDbChanges], [false, false], "before the backup: neither");
+    });
+});
+
 describe("NightlyScheduler: decide, keep-awake and stale events", () => {
     const todaysBackup = at("2026-01-15T08:20:00Z");
     const until = at("2026-01-15T13:00:00Z");
@@ -346,6 +365,45 @@ describe("NightlyScheduler: a backup a day, simulated over both 2026 changes", (
                 assert.ok(sleep && sleep.at.getTime() <= w.getTime() + S.deadlineHours * 3_600_000);
                 assert.equal(sleep!.action, runMinutes >= S.deadlineHours * 60 ? "forced-sleep" : "sleep");
             }
+            // The weekly maintenance window falls in each of these weeks: the metastore runs at every
+            // check inside it, whatever the season, so RDS can apply maintenance and deferred changes.
+            const { start, end } = parseMaintenanceWindow((maintenanceWindowFor(S) as { window: string }).window);
+            const weekMinute = (d: Date) => d.getUTCDay() * 1440 + d.getUTCHours() * 60 + d.getUTCMinutes();
+            const inside = log.filter((l) => weekMinute(l.at) >= start && weekMinute(l.at) < end);
+            assert.ok(inside.length >= 3, `the simulated week has checks in the window (${inside.length})`);
+            for (const l of inside) assert.equal(l.db, "available", `metastore ${l.db} at ${l.at.toISOString()}, inside the maintenance window`);
         });
     }
+});
+
+describe("NightlyScheduler: the metastore's maintenance window lies where the night keeps it up (both changes of 2026 and 2027)", () => {
+    const found = maintenanceWindowFor(S);
+
+    it("prod's settings give Sunday 07:30-08:00 UTC (Saturday 23:30 PST / 00:30 PDT): as the nodes wake, before the backup window", () => {
+        assert.deepEqual(found, { window: "sun:07:30-sun:08:00", startMinute: 450 });
+        // RDS refuses a maintenance window that overlaps the backup window.
+        const backup = S.backupWindow.split("-").map((t) => Number(t.slice(0, 2)) * 60 + Number(t.slice(3)));
+        const { start, end } = parseMaintenanceWindow((found as { window: string }).window);
+        assert.ok(end - start >= 30 && end <= backup[0], `${(found as { window: string }).window} must end before ${S.backupWindow}`);
+    });
+
+    it("every Sunday of 2026 and 2027: the window opens at or after the nodes' wake and closes before that night's backup window", () => {
+        const { start, end } = parseMaintenanceWindow((found as { window: string }).window);
+        let sundays = 0;
+        for (let d = Date.UTC(2026, 0, 4); d < Date.UTC(2028, 0, 1); d += 7 * 86_400_000) {
+            const opens = new Date(d + start * 60_000);
+            const closes = new Date(d + end * 60_000);
+            // The night it belongs to: the latest wake instant whose nodes' wake is at or before the opening.
+            const night = guaranteedUpInterval(lastWakeAtOrBefore(new Date(opens.getTime() + S.nodeLeadMinutes * 60_000), S), S);
+            assert.ok(opens >= night.from && closes <= night.to, `${opens.toISOString()}-${closes.toISOString()} outside ${night.from.toISOString()}-${night.to.toISOString()}`);
+            sundays++;
+        }
+        assert.equal(sundays, 104);
+    });
+
+    it("settings that leave no 30 minutes say why (a wake so early that the backup window comes too soon)", () => {
+        const tight = powerSettings("t", { wakeCron: "cron(0 1 * * ? *)", dbLeadMinutes: 10, nodeLeadMinutes: 10 });
+        assert.match(String((maintenanceWindowFor(tight) as { problem: string }).problem), /no 30-minute maintenance window fits/);
+        assert.deepEqual(maintenanceWindowFor(powerSettings("t", { wakeCron: "cron(30 23 * * ? *)" })), { window: "sun:07:00-sun:07:30", startMinute: 420 });
+    });
 });

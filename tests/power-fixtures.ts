@@ -99,18 +99,32 @@ export async function putParameter(c: Clients, name: string, value: string, secu
  * StopDBInstance it forwarded, reports the instance `stopping` and refuses StartDBInstance with RDS's
  * own error (HTTP 400, code InvalidDBInstanceState, as the RDS API reference lists for a start of an
  * instance that is not stopped), and for `startMs` after a StartDBInstance reports it `starting`.
- * The real SDK parses both; everything else is moto's answer unchanged.
+ * It also keeps what moto does not model, a deferred change: while `pending` names fields, its
+ * DescribeDBInstances answer carries them as PendingModifiedValues (as RDS does after a ModifyDBInstance
+ * without ApplyImmediately); a ModifyDBInstance with ApplyImmediately=true clears them and reports the
+ * instance `modifying` for `modifyMs`, as RDS applies them. `actions` lists every action forwarded.
+ * The real SDK parses all of it; everything else is moto's answer unchanged.
  */
-export async function rdsTimingProxy(target: string, timing: { stopMs: number; startMs: number }) {
+export async function rdsTimingProxy(target: string, timing: { stopMs: number; startMs: number; modifyMs?: number }) {
     const http = require("http") as typeof import("http");
-    const state = { endpoint: "", stoppingUntil: 0, startingUntil: 0, refusedStarts: 0, timing, close: async () => {} };
+    const state = {
+        endpoint: "", stoppingUntil: 0, startingUntil: 0, modifyingUntil: 0, refusedStarts: 0, timing,
+        pending: {} as Record<string, string>, actions: [] as string[], close: async () => {},
+    };
     const server = http.createServer((req, res) => {
         const chunks: Buffer[] = [];
         req.on("data", (c: Buffer) => chunks.push(c));
         req.on("end", () => {
             const body = Buffer.concat(chunks);
-            const action = /(?:^|&)Action=([A-Za-z]+)/.exec(body.toString("utf8"))?.[1];
+            const query = body.toString("utf8");
+            const action = /(?:^|&)Action=([A-Za-z]+)/.exec(query)?.[1];
+            if (action !== undefined) state.actions.push(action);
             const now = Date.now();
+            if (action === "ModifyDBInstance" && /(?:^|&)ApplyImmediately=true(?:&|$)/.test(query)) {
+                // Applied now: moto has nothing to change (it never held them), so answer as RDS does.
+                if (Object.keys(state.pending).length > 0) state.modifyingUntil = now + (state.timing.modifyMs ?? 1_000);
+                state.pending = {};
+            }
             if (action === "StartDBInstance" && now < state.stoppingUntil) {
                 state.refusedStarts += 1;
                 res.writeHead(400, { "content-type": "text/xml" });
@@ -127,6 +141,10 @@ export async function rdsTimingProxy(target: string, timing: { stopMs: number; s
                     if (action === "DescribeDBInstances") {
                         if (Date.now() < state.stoppingUntil) text = text.replace(/<DBInstanceStatus>stopped<\/DBInstanceStatus>/g, "<DBInstanceStatus>stopping</DBInstanceStatus>");
                         if (Date.now() < state.startingUntil) text = text.replace(/<DBInstanceStatus>available<\/DBInstanceStatus>/g, "<DBInstanceStatus>starting</DBInstanceStatus>");
+                        if (Date.now() < state.modifyingUntil) text = text.replace(/<DBInstanceStatus>available<\/DBInstanceStatus>/g, "<DBInstanceStatus>modifying</DBInstanceStatus>");
+                        const fields = Object.entries(state.pending).map(([k, v]) => `<${k}>${v}</${k}>`).join("");
+                        text = text.replace(/<PendingModifiedValues\s*\/>|<PendingModifiedValues>[\s\S]*?<\/PendingModifiedValues>/g, "");
+                        if (fields) text = text.replace(/(<DBInstanceStatus>[a-z-]+<\/DBInstanceStatus>)/g, `$1<PendingModifiedValues>${fields}</PendingModifiedValues>`);
                     }
                     const headers = { ...r.headers, "content-length": String(Buffer.byteLength(text)) };
                     res.writeHead(r.statusCode ?? 502, headers);

@@ -13,7 +13,7 @@ import { DescribeNodegroupCommand } from "@aws-sdk/client-eks";
 import { DescribeDBInstancesCommand, StopDBInstanceCommand } from "@aws-sdk/client-rds";
 import { operatorSleep, operatorWake, status, wake, watch, keepAwake, type Clients } from "../functions/handlers";
 import { scaleNodes } from "../functions/eks";
-import { startDb, stopDb } from "../functions/rds";
+import { describeDb, startDb, stopDb } from "../functions/rds";
 import { readKeepAwake } from "../functions/ssm";
 import { acquireLease, releaseLease, withLease } from "../functions/lease";
 import { contextFor, createWorld, motoClients, rdsTimingProxy, settingsAround, type World } from "./power-fixtures";
@@ -259,7 +259,42 @@ describe("NightlyScheduler against moto", function () {
         });
         after(async () => proxy?.close());
         // Each case starts from moto's settled state (no stop or start still "in progress").
-        beforeEach(() => { proxy.stoppingUntil = 0; proxy.startingUntil = 0; });
+        beforeEach(() => { proxy.stoppingUntil = 0; proxy.startingUntil = 0; proxy.modifyingUntil = 0; proxy.pending = {}; });
+
+        it("a pulumi up that RDS deferred (modifications pending): the watcher applies them instead of stopping the metastore, and stops it once RDS has", async () => {
+            // Asleep by day, the day's backup taken, the metastore up (woken for the change) with a change pending.
+            await operatorSleep(ctx(), c, now);
+            await startDb(c.rds, w.dbInstanceIdentifier);
+            proxy.startingUntil = 0;
+            proxy.pending = { DBInstanceClass: "db.t4g.small", AllocatedStorage: "30" };
+            assert.deepEqual((await describeDb(through.rds, w.dbInstanceIdentifier)).pending, ["AllocatedStorage", "DBInstanceClass"], "the SDK reads RDS's PendingModifiedValues");
+            proxy.actions.length = 0;
+            const first = await watch({ kind: "watch", scheduledAt: now.toISOString() }, ctx(), through, now);
+            assert.equal(first.action, "apply-db-changes");
+            assert.deepEqual(first.effects, ["metastore's pending modifications applied"]);
+            assert.ok(!proxy.actions.includes("StopDBInstance"), `no stop while changes were pending: ${proxy.actions.join(", ")}`);
+            assert.equal(await status(), "modifying");
+            // While RDS applies them: the watcher waits (a stop of a modifying instance is not even sent).
+            const later = new Date(now.getTime() + 60_000);
+            const second = await watch({ kind: "watch", scheduledAt: later.toISOString() }, ctx(), through, later);
+            assert.deepEqual([second.action, second.effects], ["stop-db", []]);
+            assert.ok(!proxy.actions.includes("StopDBInstance"));
+            while ((await status()) === "modifying") await new Promise((r) => setTimeout(r, 100));
+            const third = await watch({ kind: "watch", scheduledAt: later.toISOString() }, ctx(), through, later);
+            assert.deepEqual([third.action, third.effects], ["stop-db", ["metastore stop requested"]]);
+        });
+
+        it("an idle sleep with changes pending: the nodes go to zero, the changes are applied, the metastore is not stopped", async () => {
+            await scaleNodes(c.eks, { clusterName: w.clusterName, nodeGroupName: w.nodeGroupName }, 4);
+            await startDb(c.rds, w.dbInstanceIdentifier);
+            proxy.startingUntil = 0;
+            proxy.pending = { EngineVersion: "17.7" };
+            proxy.actions.length = 0;
+            const out = await operatorSleep(ctx(), through, now);
+            assert.deepEqual(out.effects, ["keep-awake cleared", "nodes scaled to 0", "metastore's pending modifications applied"]);
+            assert.ok(!proxy.actions.includes("StopDBInstance"));
+            assert.equal(await status(), "modifying");
+        });
 
         it("the stand-in behaves as RDS: stopping for a while, a start refused meanwhile with InvalidDBInstanceStateFault", async () => {
             assert.equal(await stopDb(through.rds, w.dbInstanceIdentifier), true);
