@@ -17,6 +17,7 @@ import { budgetAmount, readEstimates } from "./lib/budget";
 import { EKS_ADDON_VERSIONS } from "./k8s/versions";
 import { addonConfigurationValues } from "./k8s/coredns";
 import { imageBranchSetting } from "./lib/image-tags";
+import { checkDeployerIsAdmin } from "./lib/account";
 
 export = async () => {
     const cfg = loadConfig();
@@ -26,6 +27,11 @@ export = async () => {
     const provider = new aws.Provider("aws", { region: cfg.region, defaultTags: { tags: standardTags(cfg) } });
     const providers = { providers: [provider] };
     const account = aws.getCallerIdentityOutput({}, { provider });
+    // Before anything is created: the identity running pulumi up must be one of the cluster's admins,
+    // or the deploy stops half way, locked out of the cluster it has just made (lib/account.ts).
+    const caller = await aws.getCallerIdentity({}, { provider });
+    const admin = checkDeployerIsAdmin(caller.arn, cfg.cluster.clusterAdminArns, cfg.stack);
+    if (!admin.ok) throw new Error(admin.problem);
 
     const network = new Network(`${names.prefix}-network`, {
         region: cfg.region,

@@ -191,6 +191,8 @@ export class NightlyScheduler extends pulumi.ComponentResource {
             dbInstanceIdentifier: args.dbInstanceIdentifier,
             ...(withDatabase ? { databaseParameter, readFlux: true } : {}),
             settings: s,
+            // For `npm run power -- account`: whether this stack reserves concurrency.
+            reservedConcurrency: args.reservedConcurrency === true,
             metricsNamespace: METRICS_NAMESPACE,
             // The lease outlives the holder's function timeout (watch 300 s, wake 900 s) by a minute.
             lease: { table: leaseTable.name, ttlSeconds: (withDatabase ? 300 : 900) + 60 },

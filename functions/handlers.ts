@@ -32,6 +32,8 @@ export interface PowerContext {
     /** Whether to read Flux's status from the cluster's API (the watcher only: its role has the access entry). */
     readonly readFlux?: boolean;
     readonly settings: PowerSettings;
+    /** Whether the functions reserve concurrency (powerReservedConcurrency); `npm run power -- account` checks it fits. */
+    readonly reservedConcurrency?: boolean;
     /** CloudWatch namespace of the watcher's metrics (dimension Stack). */
     readonly metricsNamespace: string;
     /**
@@ -319,6 +321,23 @@ export async function operatorWake(ctx: PowerContext, hours: number, by: string,
     return leased(ctx, c, `operator-wake-${by}`, true, async () => {
         const flag = await keepAwake(ctx, hours, by, c, now);
         const decision = decide(now, await observe(ctx, c, { kind: "wake" }), ctx.settings);
+        const outcome = await act(ctx, c, decision, now, false, true);
+        return { ...outcome, effects: [...flag.effects, ...outcome.effects] };
+    });
+}
+
+/**
+ * Wakes the metastore alone, for a daytime `pulumi up` that changes it (RDS refuses any change to a
+ * stopped instance): keep-awake for `hours`, so the watcher leaves it running, then a start. The
+ * nodes stay asleep. When the keep-awake ends, the watcher applies what RDS deferred and stops it.
+ */
+export async function operatorStartDb(ctx: PowerContext, hours: number, by: string, c: Clients = makeClients(ctx.region), now = new Date()): Promise<Outcome> {
+    return leased(ctx, c, `operator-start-db-${by}`, true, async () => {
+        const flag = await keepAwake(ctx, hours, by, c, now);
+        const decision: Decision = {
+            action: "start-db", reason: `operator's start of the metastore for a change (keep-awake ${hours} h; the nodes stay asleep)`,
+            metrics: { forcedSleep: 0, nodesUpAfterWindow: 0, databaseRunningWhileAsleep: 0, fluxNotReady: 0, schedulerDown: 0 },
+        };
         const outcome = await act(ctx, c, decision, now, false, true);
         return { ...outcome, effects: [...flag.effects, ...outcome.effects] };
     });

@@ -14,6 +14,8 @@ export interface EvaluateOptions {
     readonly program?: () => Promise<Record<string, unknown> | void>;
     /** Where Pulumi.yaml and the stack files are; the project root by default. */
     readonly configDir?: string;
+    /** Who STS says runs the deploy; by default a role session of the stack files' admin role. */
+    readonly callerArn?: string;
 }
 
 export class Evaluation {
@@ -112,7 +114,7 @@ export async function evaluate(options: EvaluateOptions): Promise<Evaluation> {
     process.prependListener("unhandledRejection", onRejection);
     try {
         const config = readStackConfig(options.stack, options.overrides, options.configDir);
-        const mocks = new RecordingMocks();
+        const mocks = new RecordingMocks({ callerArn: options.callerArn });
         // setMocks resets the runtime's global state, so each evaluation starts from nothing.
         await pulumi.runtime.setMocks(mocks, config.project, config.stack, false);
         pulumi.runtime.setAllConfig(config.values, config.secretKeys);

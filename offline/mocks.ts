@@ -228,6 +228,8 @@ const REMOTE_COMPONENTS: Record<string, Computed> = {
 
 type InvokeHandler = (inputs: Record<string, any>) => Record<string, unknown>;
 
+export const DEFAULT_CALLER_ARN = `arn:aws:sts::${ACCOUNT_ID}:assumed-role/platform-admin/pulumi-up`;
+
 /** The invokes the program may make, each answered as AWS would; anything else is an error. */
 const INVOKES: Record<string, InvokeHandler> = {
     "aws:ssm/getParameter:getParameter": (i) => {
@@ -236,7 +238,9 @@ const INVOKES: Record<string, InvokeHandler> = {
         }
         return { name: i.name, type: "String", value: "ami-0123456789abcdef0", arn: arn("ssm", `parameter${i.name}`, i), version: 101, insecureValue: "ami-0123456789abcdef0", withDecryption: true };
     },
-    "aws:index/getCallerIdentity:getCallerIdentity": () => ({ accountId: ACCOUNT_ID, arn: `arn:aws:iam::${ACCOUNT_ID}:user/mock`, userId: "AIDAMOCK", id: ACCOUNT_ID }),
+    // The operator the stack files name as admin, signed in through a role session (SSO or assume-role),
+    // as STS reports it: the session ARN, not the role's (RecordingMocks' callerArn stands for another).
+    "aws:index/getCallerIdentity:getCallerIdentity": () => ({ accountId: ACCOUNT_ID, arn: DEFAULT_CALLER_ARN, userId: "AROAMOCKPLATFORMADMIN:pulumi-up", id: ACCOUNT_ID }),
     "aws:index/getPartition:getPartition": () => ({ partition: "aws", dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws", id: "aws" }),
     "kubernetes:yaml:decode": (i) => ({
         result: parseAllDocuments(String(i.text))
@@ -250,6 +254,9 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
     readonly invokes: RecordedInvoke[] = [];
     /** Every error a mock raised; the harness fails the evaluation if any is here. */
     readonly errors: Error[] = [];
+
+    /** `callerArn`: who STS says runs the deploy (default: an admin's role session). */
+    constructor(private readonly options: { readonly callerArn?: string } = {}) {}
 
     newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: Record<string, any> } {
         try {
@@ -265,7 +272,8 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
         const handler = INVOKES[args.token];
         try {
             if (!handler) throw new Error(`unmocked invoke ${args.token}(${JSON.stringify(args.inputs)}): add an answer to offline/mocks.ts`);
-            return handler(args.inputs);
+            const answer = handler(args.inputs);
+            return args.token === "aws:index/getCallerIdentity:getCallerIdentity" && this.options.callerArn !== undefined ? { ...answer, arn: this.options.callerArn } : answer;
         } catch (err) {
             this.errors.push(err as Error);
             throw err;

@@ -1,6 +1,8 @@
-// `npm run power -- wake|sleep|status|keep-awake [--hours N] --stack <name>`: the NightlyScheduler's
-// override for an operator (a backfill, a look at the UI in the afternoon), with the operator's own AWS
-// credentials and the same adapters and decisions as the Lambda functions.
+// `npm run power -- wake|start-db|sleep|status|keep-awake|account [--hours N] --stack <name>`: the
+// NightlyScheduler's override for an operator (a backfill, a look at the UI in the afternoon, a
+// daytime `pulumi up` that changes the metastore), with the operator's own AWS credentials and the same
+// adapters and decisions as the Lambda functions; and the one-time check of the account's Lambda
+// concurrency.
 //
 // The stack's names and settings come from the stack output `powerContext`, read with
 // `pulumi stack output powerContext --stack <name> --json`; `--context <file>` reads the same JSON from a
@@ -10,21 +12,23 @@
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
-import { keepAwake, operatorSleep, operatorWake, status, type PowerContext } from "../functions/handlers";
+import { keepAwake, operatorSleep, operatorStartDb, operatorWake, status, type PowerContext } from "../functions/handlers";
+import { lambdaAccountSettings } from "../functions/account";
+import { concurrencyVerdict } from "../lib/account";
 
-export const COMMANDS = ["wake", "sleep", "status", "keep-awake"] as const;
+export const COMMANDS = ["wake", "start-db", "sleep", "status", "keep-awake", "account"] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export interface PowerArgs {
     readonly command: Command;
     readonly stack: string;
-    /** keep-awake: hours from now (0 clears it); wake: the keep-awake it sets (default 2). */
+    /** keep-awake: hours from now (0 clears it); wake and start-db: the keep-awake they set (default 2). */
     readonly hours: number;
     readonly contextFile?: string;
     readonly by: string;
 }
 
-export const USAGE = "usage: npm run power -- wake|sleep|status|keep-awake [--hours N] --stack <name> [--context <file>] [--by <name>]";
+export const USAGE = "usage: npm run power -- wake|start-db|sleep|status|keep-awake|account [--hours N] --stack <name> [--context <file>] [--by <name>]";
 export const DEFAULT_HOURS = 2;
 /** A keep-awake longer than RDS's 7-day stop limit makes no sense; a day is plenty for a backfill. */
 export const MAX_HOURS = 24;
@@ -56,10 +60,11 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = proc
     const stack = option(argv, "--stack");
     if (!stack.value) return "--stack <name> is required";
     const hoursOpt = option(argv, "--hours");
-    if (hoursOpt.present && command !== "keep-awake" && command !== "wake") return `--hours applies to keep-awake and wake, not ${command}`;
-    const hours = hoursOpt.present ? Number(hoursOpt.value) : command === "keep-awake" || command === "wake" ? DEFAULT_HOURS : 0;
+    const takesHours = command === "keep-awake" || command === "wake" || command === "start-db";
+    if (hoursOpt.present && !takesHours) return `--hours applies to keep-awake, wake and start-db, not ${command}`;
+    const hours = hoursOpt.present ? Number(hoursOpt.value) : takesHours ? DEFAULT_HOURS : 0;
     if (!Number.isFinite(hours) || hours < 0 || hours > MAX_HOURS) return `--hours must be a number from 0 to ${MAX_HOURS}`;
-    if (command === "wake" && hours === 0) return "wake needs --hours > 0: the keep-awake that stops the watcher from putting the platform straight back to sleep";
+    if ((command === "wake" || command === "start-db") && hours === 0) return `${command} needs --hours > 0: the keep-awake that stops the watcher from putting the platform straight back to sleep`;
     const context = option(argv, "--context");
     if (context.present && !context.value) return "--context needs a file";
     const by = option(argv, "--by").value ?? env.USER ?? os.userInfo().username;
@@ -92,9 +97,22 @@ export function resolveContext(args: Pick<PowerArgs, "stack" | "contextFile">, r
     return ctx;
 }
 
-/** Runs one command; returns the text to print. */
-export async function run(args: PowerArgs, ctx: PowerContext): Promise<string> {
+/** Runs one command; returns the text to print. `clients`: where the AWS calls go (the tests: moto). */
+export async function run(args: PowerArgs, ctx: PowerContext, clients?: { lambda?: import("@aws-sdk/client-lambda").LambdaClient }): Promise<string> {
     switch (args.command) {
+        case "start-db": {
+            const out = await operatorStartDb(ctx, args.hours, args.by);
+            return [`${out.action}: ${out.reason}`, ...out.effects.map((e) => `  - ${e}`),
+                "run pulumi up once `npm run power -- status` shows the metastore available; when the keep-awake ends, the watcher applies what RDS deferred and stops it"].join("\n");
+        }
+        case "account": {
+            const { LambdaClient } = require("@aws-sdk/client-lambda") as typeof import("@aws-sdk/client-lambda");
+            const region = ctx.region ?? process.env.AWS_REGION ?? "us-east-1";
+            const settings = await lambdaAccountSettings(clients?.lambda ?? new LambdaClient({ region }));
+            const verdict = concurrencyVerdict(settings, ctx.reservedConcurrency === true, region);
+            if (!verdict.ok) throw new Error(`the account does not fit this stack's settings:\n${verdict.lines.join("\n")}`);
+            return verdict.lines.join("\n");
+        }
         case "status":
             return (await status(ctx)).text;
         case "wake": {

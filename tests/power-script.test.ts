@@ -38,7 +38,9 @@ describe("npm run power: arguments", () => {
             [["wake", "sleep", "--stack", "prod"], /one command only/],
             [["status"], /--stack <name> is required/],
             [["status", "--stack"], /--stack <name> is required/],
-            [["status", "--stack", "prod", "--hours", "2"], /--hours applies to keep-awake and wake/],
+            [["status", "--stack", "prod", "--hours", "2"], /--hours applies to keep-awake, wake and start-db/],
+            [["account", "--stack", "prod", "--hours", "2"], /--hours applies to keep-awake, wake and start-db, not account/],
+            [["start-db", "--stack", "prod", "--hours", "0"], /start-db needs --hours > 0/],
             [["keep-awake", "--stack", "prod", "--hours", "-1"], /from 0 to 24/],
             [["keep-awake", "--stack", "prod", "--hours", String(MAX_HOURS + 1)], /from 0 to 24/],
             [["keep-awake", "--stack", "prod", "--hours", "soon"], /must be a number/],
@@ -134,6 +136,19 @@ describe("npm run power: against moto", function () {
         assert.equal(await db(), "stopped");
     });
 
+    it("start-db: the metastore alone, for a daytime change (keep-awake so the watcher leaves it up; the nodes stay at zero)", async () => {
+        const a = args(["start-db", "--hours", "1"]);
+        const text = await run(a, resolveContext(a));
+        assert.match(text, /metastore start requested/);
+        assert.match(text, /run pulumi up once/);
+        assert.equal(await nodes(), 0);
+        assert.equal(await db(), "available");
+        assert.ok(Math.abs(Date.parse((await readKeepAwake(c.ssm, ctx.settings.keepAwakeParameter))!.until) - (Date.now() + 3_600_000)) < 60_000);
+        const again = args(["sleep"]);
+        await run(again, resolveContext(again));
+        assert.equal(await db(), "stopped");
+    });
+
     it("through npm, as an operator types it: npm run power -- status --stack ops --context <file>", async () => {
         const out = await new Promise<string>((resolve, reject) => execFile("npm", ["run", "--silent", "power", "--", "status", "--stack", "ops", "--context", path.join(dir, "ctx.json")], {
             cwd: ROOT, env: { ...process.env, AWS_REGION: REGION }, timeout: 30_000,
@@ -145,3 +160,51 @@ describe("npm run power: against moto", function () {
         assert.match(bad.stderr, /--stack <name> is required\nusage: npm run power/);
     });
 });
+
+// moto does not implement Lambda's GetAccountSettings (no /2016-08-19/account-settings/ route in moto
+// 5.2): a stand-in answers exactly the response the Lambda API reference documents for it, and the
+// test checks the request the real SDK sends (method, path, SigV4 for the lambda service).
+describe("npm run power -- account: the account's Lambda concurrency", () => {
+    let server: import("http").Server;
+    let endpoint = "";
+    let answer = { ConcurrentExecutions: 10, UnreservedConcurrentExecutions: 10 };
+    const requests: { method?: string; url?: string; auth?: string }[] = [];
+    before(async () => {
+        const http = require("http") as typeof import("http");
+        server = http.createServer((req, res) => {
+            requests.push({ method: req.method, url: req.url, auth: req.headers.authorization });
+            res.writeHead(200, { "content-type": "application/json" });
+            res.end(JSON.stringify({ AccountLimit: { TotalCodeSize: 80530636800, CodeSizeUnzipped: 262144000, CodeSizeZipped: 52428800, ...answer }, AccountUsage: { TotalCodeSize: 0, FunctionCount: 0 } }));
+        });
+        await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+        endpoint = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    });
+    after(() => new Promise<void>((r) => server.close(() => r())));
+    const lambda = () => new (require("@aws-sdk/client-lambda") as typeof import("@aws-sdk/client-lambda")).LambdaClient({ endpoint, region: REGION, credentials: CREDENTIALS });
+    const ctx = (reserved: boolean) => ({ stack: "ops", region: REGION, reservedConcurrency: reserved } as unknown as PowerContext);
+    const a = { command: "account", stack: "ops", hours: 0, by: "alice" } as PowerArgs;
+
+    it("a new account (limit 10): fits without reservation; says a reservation is impossible and how to raise the quota", async () => {
+        answer = { ConcurrentExecutions: 10, UnreservedConcurrentExecutions: 10 };
+        const text = await run(a, ctx(false), { lambda: lambda() });
+        assert.match(text, /limit 10, unreserved 10/);
+        assert.match(text, /needs 2 at most: it fits/);
+        assert.match(text, /powerReservedConcurrency true is not possible: reserving 2 would leave 8 unreserved, under the 100/);
+        assert.match(text, /request-service-quota-increase --service-code lambda --quota-code L-B99A9384/);
+        assert.deepEqual([requests.at(-1)!.method, requests.at(-1)!.url], ["GET", "/2016-08-19/account-settings"]);
+        assert.match(String(requests.at(-1)!.auth), /^AWS4-HMAC-SHA256 Credential=testing\/\d{8}\/us-east-1\/lambda\/aws4_request/);
+    });
+
+    it("a stack that reserves concurrency in such an account fails the check, with the fix", async () => {
+        await assert.rejects(run(a, ctx(true), { lambda: lambda() }), /does not fit this stack's settings[\s\S]*set it to false, or to raise it/);
+    });
+
+    it("an account with 1000: the reservation is possible", async () => {
+        answer = { ConcurrentExecutions: 1000, UnreservedConcurrentExecutions: 1000 };
+        assert.match(await run(a, ctx(true), { lambda: lambda() }), /powerReservedConcurrency true is possible: reserving 2 leaves 998 unreserved/);
+        // 101 unreserved: reserving 2 would leave 99.
+        answer = { ConcurrentExecutions: 1000, UnreservedConcurrentExecutions: 101 };
+        await assert.rejects(run(a, ctx(true), { lambda: lambda() }), /would leave 99 unreserved/);
+    });
+});
+
