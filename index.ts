@@ -86,6 +86,7 @@ export = async () => {
         region: cfg.region,
         accountId: account.accountId,
         clusterName: names.clusterName,
+        tags: standardTags(cfg),
         vpcId: network.vpcId,
         vpcCidr: network.vpcCidr,
         privateSubnetIds: network.privateSubnetIds,

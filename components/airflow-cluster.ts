@@ -63,6 +63,13 @@ export interface AirflowClusterArgs extends ClusterSettings {
     readonly accountId: pulumi.Input<string>;
     /** Must equal the name in the subnets' kubernetes.io/cluster/<name> tags. */
     readonly clusterName: string;
+    /**
+     * The standard tags (lib/naming.ts). The provider's defaultTags put them on every resource Pulumi
+     * creates, but not on what others create from it: the launch template's instances, volumes and
+     * network interfaces (EC2 takes their tags from its tag specifications only), and the load balancer
+     * and security groups the controller creates. The budget filters on Stack, so each gets them here.
+     */
+    readonly tags: Readonly<Record<string, string>>;
     readonly vpcId: pulumi.Input<string>;
     readonly vpcCidr: string;
     /** One private subnet per zone: the control plane's interfaces and the nodes go here. */
@@ -308,7 +315,7 @@ export class AirflowCluster extends pulumi.ComponentResource {
             JSON.parse(loadBalancerControllerPolicyDocument()) as PolicyDocument, "AWS Load Balancer Controller: ALBs for Ingresses of class alb");
         this.helmRelease("load-balancer-controller",
             pulumi.all([cluster.name, args.vpcId, lbcRole.arn]).apply(([clusterName, vpcId, roleArn]) =>
-                loadBalancerControllerRelease({ clusterName, region: args.region, vpcId, roleArn })),
+                loadBalancerControllerRelease({ clusterName, region: args.region, vpcId, roleArn, defaultTags: args.tags })),
             [nodes]);
 
         const shipperRoleArn = args.logSearch ? this.logShipper(args.region, args.logSearch, namespaces.logging) : undefined;
@@ -522,10 +529,16 @@ export class AirflowCluster extends pulumi.ComponentResource {
             // from a pod: every AWS caller has its own IRSA role, and the load balancer controller is told
             // its region and VPC instead of reading them from IMDS. Host-network pods (VPC CNI) are one hop.
             metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 },
-            tagSpecifications: [
-                { resourceType: "instance", tags: { Name: `${args.clusterName}-node` } },
-                { resourceType: "volume", tags: { Name: `${args.clusterName}-node` } },
-            ],
+            // EC2 tags what a launch template launches only from these specifications: the provider's
+            // defaultTags reach the template itself, not its instances (pulumi-aws is built on the
+            // Terraform AWS provider, whose maintainers say so in hashicorp/terraform-provider-aws#19387
+            // and #32328), and EKS does not copy a node group's tags to its instances (EKS User Guide,
+            // "Tagging your Amazon EKS resources"). Without the Stack tag the budget would not see the
+            // nodes, their disks or their interfaces.
+            tagSpecifications: (["instance", "volume", "network-interface"] as const).map((resourceType) => ({
+                resourceType,
+                tags: { ...args.tags, Name: `${args.clusterName}-node` },
+            })),
         }, parent);
 
         const addon = (addonName: string, version: string, options: { configurationValues?: string; dependsOn?: pulumi.Resource[] } = {}) =>
@@ -552,15 +565,19 @@ export class AirflowCluster extends pulumi.ComponentResource {
             capacityType: "ON_DEMAND",
             instanceTypes: [args.nodeInstanceType],
             launchTemplate: { id: launchTemplate.id, version: launchTemplate.latestVersion.apply(String) },
-            // min 0 lets the scheduler put the nodes to sleep; EKS refuses a max of 0.
+            // The size at creation. min 0 lets the scheduler put the nodes to sleep; EKS refuses a max of 0.
             scalingConfig: { desiredSize: args.nodeCount, minSize: 0, maxSize: Math.max(args.nodeCount, 1) },
             updateConfig: { maxUnavailable: 1 },
             labels: { "data-platform/pool": "airflow" },
         }, {
             parent: this,
-            // The NightlyScheduler owns the size after creation: without this, a `pulumi up` at night would
-            // wake the nodes, and one in the day would put them to sleep.
-            ignoreChanges: ["scalingConfig.desiredSize"],
+            // The NightlyScheduler owns the whole scaling configuration after creation; a nodeCount change
+            // reaches it through its context and takes effect at the next wake (or `npm run power -- wake`).
+            // Ignoring desiredSize alone is not enough: Pulumi then sends the desiredSize it stored at
+            // creation with the new maxSize, so lowering nodeCount from 4 to 3 sends desired 4 with max 3,
+            // which EKS refuses (UpdateNodegroupConfig: desiredSize must lie between minSize and maxSize),
+            // and raising it at night sends desired 4, waking a sleeping node group.
+            ignoreChanges: ["scalingConfig"],
             dependsOn: [...attachments, addonPull, ...networking],
         });
 

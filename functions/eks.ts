@@ -30,12 +30,21 @@ export async function describeNodes(client: EKSClient, ref: NodeGroupRef): Promi
 }
 
 /**
- * The scaling configuration for a target size: desired as asked, min 0 (so that zero is allowed and
- * nothing scales it back up), max untouched unless it is below the target or below 1 (EKS requires
- * maxSize >= 1, and a later wake must fit).
+ * The scaling configuration for a target size, valid for EKS whatever the group had (UpdateNodegroupConfig:
+ * minSize <= desiredSize <= maxSize, maxSize >= 1): desired as asked, min 0 (so that zero is allowed and
+ * nothing scales it back up). A wake sets max to the target, so a nodeCount lowered since the last wake
+ * lowers the maximum too; a sleep keeps the maximum (EKS refuses 0).
  */
 export function scalingFor(current: NodeGroupSize, desired: number) {
-    return { desiredSize: desired, minSize: 0, maxSize: Math.max(current.max, desired, 1) };
+    return { desiredSize: desired, minSize: 0, maxSize: desired > 0 ? desired : Math.max(current.max, 1) };
+}
+
+/** Why EKS would refuse a scaling configuration (UpdateNodegroupConfig, NodegroupScalingConfig), or undefined. */
+export function eksScalingProblem(c: { desiredSize: number; minSize: number; maxSize: number }): string | undefined {
+    if (c.maxSize < 1) return `maxSize ${c.maxSize}: must be at least 1`;
+    if (c.minSize < 0) return `minSize ${c.minSize}: must be at least 0`;
+    if (c.desiredSize < c.minSize || c.desiredSize > c.maxSize) return `desiredSize ${c.desiredSize} must lie between minSize ${c.minSize} and maxSize ${c.maxSize}`;
+    return undefined;
 }
 
 export interface ScaleResult {

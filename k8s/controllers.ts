@@ -60,6 +60,8 @@ export interface LoadBalancerControllerArgs {
     readonly roleArn: string;
     /** Default 1; see below. */
     readonly replicas?: number;
+    /** Tags the controller puts on every AWS resource it creates (the ALB, its listeners, target groups, security groups). */
+    readonly defaultTags?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -96,6 +98,9 @@ export function loadBalancerControllerRelease(args: LoadBalancerControllerArgs):
         ingressClass: "alb",
         createIngressClassResource: true,
         enableServiceMutatorWebhook: false,
+        // The stack's standard tags on the ALB and the security groups the controller creates (the chart
+        // passes them as --default-tags): the budget filters on Stack, and teardown finds them by it.
+        ...(args.defaultTags !== undefined && Object.keys(args.defaultTags).length > 0 ? { defaultTags: { ...args.defaultTags } } : {}),
         resources: {
             requests: { cpu: "50m", memory: "128Mi" },
             limits: { memory: "256Mi" },

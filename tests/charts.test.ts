@@ -41,6 +41,12 @@ for (const stack of STACKS) {
             assert.ok(args.includes(`--cluster-name=${values.clusterName}`), args.join(" "));
             assert.ok(args.includes(`--aws-region=${values.region}`), `${values.region}: ${args.join(" ")}`);
             assert.ok(args.includes(`--aws-vpc-id=${values.vpcId}`), args.join(" "));
+            // The stack's standard tags, on every ALB, listener, target group and security group the
+            // controller creates: the rendered flag, as the controller parses it (key=value, comma-separated).
+            const tags = args.find((a) => a.startsWith("--default-tags="));
+            assert.ok(tags, `no --default-tags: ${args.join(" ")}`);
+            const parsed = Object.fromEntries(tags.slice("--default-tags=".length).split(",").map((kv) => kv.split("=")));
+            assert.deepEqual(parsed, { Environment: stack === "prod" ? "prod" : "staging", ManagedBy: "pulumi", Project: "data-platform", Stack: stack });
             assert.equal(deployment.spec.replicas, 1);
             const sa = byKind(objects, "ServiceAccount").find((s) => s.metadata.name === SERVICE_ACCOUNTS.loadBalancerController.name);
             assert.equal(sa?.metadata.annotations[IRSA_ANNOTATION], values.serviceAccount.annotations[IRSA_ANNOTATION]);

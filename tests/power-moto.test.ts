@@ -12,7 +12,7 @@ import * as http from "http";
 import { DescribeNodegroupCommand } from "@aws-sdk/client-eks";
 import { DescribeDBInstancesCommand, StopDBInstanceCommand } from "@aws-sdk/client-rds";
 import { operatorSleep, operatorWake, status, wake, watch, keepAwake, type Clients } from "../functions/handlers";
-import { scaleNodes } from "../functions/eks";
+import { eksScalingProblem, scaleNodes, scalingFor } from "../functions/eks";
 import { describeDb, startDb, stopDb } from "../functions/rds";
 import { readKeepAwake } from "../functions/ssm";
 import { acquireLease, releaseLease, withLease } from "../functions/lease";
@@ -346,6 +346,52 @@ describe("NightlyScheduler against moto", function () {
             assert.equal(second.action, "start-db");
             assert.deepEqual(second.effects, ["metastore start requested"]);
             assert.equal(await status(), "starting");
+        });
+    });
+
+    describe("changing nodeCount (a pulumi up changes only the scheduler's context; the node group follows at the next wake)", () => {
+        let w: World;
+        const now = new Date();
+        const size = async () => (await c.eks.send(new DescribeNodegroupCommand({ clusterName: w.clusterName, nodegroupName: w.nodeGroupName }))).nodegroup!.scalingConfig!;
+        before(async () => { w = await createWorld(c, "resize"); });
+
+        it("what the old ignoreChanges [scalingConfig.desiredSize] made Pulumi send, EKS refuses: the stored desired 4 with the new max 3", () => {
+            assert.match(String(eksScalingProblem({ desiredSize: 4, minSize: 0, maxSize: 3 })), /desiredSize 4 must lie between minSize 0 and maxSize 3/);
+        });
+
+        it("lowered 4 → 3 by day: the next wake sends desired 3, max 3; the sleep after keeps max 3; every configuration valid for EKS", async () => {
+            const settings = settingsAround(now, "dp-resize", { minutesAwake: 60, backup: "taken" });
+            await scaleNodes(c.eks, { clusterName: w.clusterName, nodeGroupName: w.nodeGroupName }, 4);
+            await operatorSleep(contextFor(w, settings), c, now);
+            assert.deepEqual(await size(), { desiredSize: 0, minSize: 0, maxSize: 4 });
+            const three = contextFor(w, settings, { nodeCount: 3 });
+            await operatorWake(three, 1, "test", c, now);
+            assert.deepEqual(await size(), { desiredSize: 3, minSize: 0, maxSize: 3 });
+            assert.equal(eksScalingProblem((await size()) as { desiredSize: number; minSize: number; maxSize: number }), undefined);
+            await operatorSleep(three, c, now);
+            assert.deepEqual(await size(), { desiredSize: 0, minSize: 0, maxSize: 3 });
+        });
+
+        it("raised 3 → 5 at night while asleep: nothing wakes (the node group is untouched) until the next wake, which sends 5", async () => {
+            const settings = settingsAround(now, "dp-resize", { minutesAwake: 60, backup: "taken" });
+            const five = contextFor(w, settings, { nodeCount: 5 });
+            // The watcher's checks with the new context: asleep stays asleep.
+            for (let i = 0; i < 2; i++) {
+                const out = await watch({ kind: "watch", scheduledAt: now.toISOString() }, five, c, now);
+                assert.ok(!out.effects.some((e) => /nodes scaled/.test(e)), out.effects.join(", "));
+            }
+            assert.deepEqual(await size(), { desiredSize: 0, minSize: 0, maxSize: 3 });
+            const woke = await wake({ kind: "wake", scheduledAt: now.toISOString() }, five, c, now);
+            assert.ok(woke.effects.includes("nodes scaled to 5"), woke.effects.join(", "));
+            assert.deepEqual(await size(), { desiredSize: 5, minSize: 0, maxSize: 5 });
+        });
+
+        it("every size the scheduler can send is valid for EKS, from any configuration it may find", () => {
+            for (const max of [1, 3, 4, 10]) for (const current of [0, 1, max]) for (const desired of [0, 1, 3, 4, 7]) {
+                const sent = scalingFor({ desired: current, min: 0, max, status: "ACTIVE" }, desired);
+                assert.equal(eksScalingProblem(sent), undefined, `${JSON.stringify({ current, max, desired })} → ${JSON.stringify(sent)}`);
+                assert.equal(sent.desiredSize, desired);
+            }
         });
     });
 
