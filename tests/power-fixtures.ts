@@ -103,13 +103,16 @@ export async function putParameter(c: Clients, name: string, value: string, secu
  * DescribeDBInstances answer carries them as PendingModifiedValues (as RDS does after a ModifyDBInstance
  * without ApplyImmediately); a ModifyDBInstance with ApplyImmediately=true clears them and reports the
  * instance `modifying` for `modifyMs`, as RDS applies them. `actions` lists every action forwarded.
+ * And RDS's automated backups, which moto takes only at creation: when `backups` is set, the automated
+ * snapshots DescribeDBSnapshots lists are exactly these (completed, at these times), so a replay on a
+ * virtual clock can have RDS take the night's backup in its window, or not.
  * The real SDK parses all of it; everything else is moto's answer unchanged.
  */
 export async function rdsTimingProxy(target: string, timing: { stopMs: number; startMs: number; modifyMs?: number }) {
     const http = require("http") as typeof import("http");
     const state = {
         endpoint: "", stoppingUntil: 0, startingUntil: 0, modifyingUntil: 0, refusedStarts: 0, timing,
-        pending: {} as Record<string, string>, actions: [] as string[], close: async () => {},
+        pending: {} as Record<string, string>, actions: [] as string[], backups: undefined as Date[] | undefined, close: async () => {},
     };
     const server = http.createServer((req, res) => {
         const chunks: Buffer[] = [];
@@ -138,6 +141,11 @@ export async function rdsTimingProxy(target: string, timing: { stopMs: number; s
                     let text = Buffer.concat(out).toString("utf8");
                     if (action === "StopDBInstance" && r.statusCode === 200) state.stoppingUntil = Date.now() + state.timing.stopMs;
                     if (action === "StartDBInstance" && r.statusCode === 200) state.startingUntil = Date.now() + state.timing.startMs;
+                    if (action === "DescribeDBSnapshots" && state.backups !== undefined && /SnapshotType=automated/.test(query)) {
+                        const id = /DBInstanceIdentifier=([^&]+)/.exec(query)?.[1] ?? "";
+                        const snapshots = state.backups.map((at) => `<DBSnapshot><DBSnapshotIdentifier>rds:${id}-${at.toISOString().slice(0, 16).replace(/[T:]/g, "-")}</DBSnapshotIdentifier><DBInstanceIdentifier>${id}</DBInstanceIdentifier><SnapshotCreateTime>${at.toISOString()}</SnapshotCreateTime><Engine>postgres</Engine><Status>available</Status><SnapshotType>automated</SnapshotType></DBSnapshot>`).join("");
+                        text = text.replace(/<DBSnapshots\s*\/>|<DBSnapshots>[\s\S]*<\/DBSnapshots>/, `<DBSnapshots>${snapshots}</DBSnapshots>`);
+                    }
                     if (action === "DescribeDBInstances") {
                         if (Date.now() < state.stoppingUntil) text = text.replace(/<DBInstanceStatus>stopped<\/DBInstanceStatus>/g, "<DBInstanceStatus>stopping</DBInstanceStatus>");
                         if (Date.now() < state.startingUntil) text = text.replace(/<DBInstanceStatus>available<\/DBInstanceStatus>/g, "<DBInstanceStatus>starting</DBInstanceStatus>");
