@@ -14,9 +14,12 @@ export function readRawConfig(): RawConfig {
     return raw;
 }
 
-export function loadConfig(): PlatformConfig {
+/** The program's one reading of the clock for config: `today` decides support-date warnings only. */
+export function loadConfig(today = new Date()): PlatformConfig {
     try {
-        return parseConfig(readRawConfig(), { project: pulumi.getProject(), stack: pulumi.getStack() });
+        const cfg = parseConfig(readRawConfig(), { project: pulumi.getProject(), stack: pulumi.getStack(), today });
+        for (const w of cfg.warnings) pulumi.log.warn(`${w.key} = ${w.value ?? "(unset)"}: ${w.message}`);
+        return cfg;
     } catch (err) {
         // RunError prints the message alone: the list of problems is the whole story, a stack trace is noise.
         if (err instanceof ConfigError) throw new pulumi.RunError(err.message);

@@ -19,8 +19,10 @@ import { addonConfigurationValues } from "./k8s/coredns";
 import { imageBranchSetting } from "./lib/image-tags";
 import { checkDeployerIsAdmin } from "./lib/account";
 
-export = async () => {
-    const cfg = loadConfig();
+// Pulumi calls this with no argument: the day is now. The offline harness passes the day it evaluates on.
+export = async (options: { today?: Date } = {}) => {
+    const today = options.today ?? new Date();
+    const cfg = loadConfig(today);
     const names = physicalNames(cfg);
 
     // One explicit provider: the region and the tags every resource carries come from the stack's config.
@@ -145,6 +147,7 @@ export = async () => {
         alarmEmail: cfg.operatorEmail,
         logRetentionDays: cfg.logRetentionDays,
         reservedConcurrency: cfg.powerReservedConcurrency,
+        deployedAt: today,
     }, providers);
     metastore.allowFrom("scheduler", { securityGroupId: scheduler.watcherSecurityGroupId, description: "NightlyScheduler watcher reads Airflow's run states" });
     cluster.allowApiFrom("scheduler", { securityGroupId: scheduler.watcherSecurityGroupId, description: "NightlyScheduler watcher reads Flux's status" });

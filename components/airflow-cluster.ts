@@ -19,6 +19,7 @@ import {
 import { platformSettings, UI_INGRESS_COMPONENT, uiExposure } from "../lib/platform-settings";
 import { AIRFLOW_NAMESPACE, AIRFLOW_RDS_CA, AIRFLOW_SECRETS, AIRFLOW_SERVICE_ACCOUNTS, RDS_CA_PATH } from "../lib/airflow-values";
 import { rdsCaBundle } from "../lib/rds-ca";
+import { CLUSTER_SUPPORT_TYPE } from "../lib/eks-versions";
 import {
     fluentBitRelease,
     fluxRelease,
@@ -188,7 +189,7 @@ export class AirflowCluster extends pulumi.ComponentResource {
             accessConfig: { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: false },
             // Through the API a cluster defaults to EXTENDED support ($0.60 an hour once its version ages,
             // instead of $0.10); STANDARD makes EKS upgrade it at the end of standard support instead.
-            upgradePolicy: { supportType: "STANDARD" },
+            upgradePolicy: { supportType: CLUSTER_SUPPORT_TYPE },
             // The add-ons below are EKS-managed and pinned; the unmanaged defaults would be a second copy.
             bootstrapSelfManagedAddons: false,
             deletionProtection: args.protectFromDeletion,
@@ -562,6 +563,10 @@ export class AirflowCluster extends pulumi.ComponentResource {
             nodeRoleArn: role.arn,
             subnetIds: args.privateSubnetIds,
             amiType: "AL2023_x86_64_STANDARD",
+            // The control plane's version: without it the group keeps the version it was created with,
+            // and a Kubernetes upgrade (README, "Upgrading Kubernetes") would leave the nodes behind. With
+            // it, the node group is upgraded after the control plane, in the same `pulumi up`.
+            version: cluster.version,
             capacityType: "ON_DEMAND",
             instanceTypes: [args.nodeInstanceType],
             launchTemplate: { id: launchTemplate.id, version: launchTemplate.latestVersion.apply(String) },

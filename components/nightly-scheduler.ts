@@ -63,6 +63,8 @@ export interface NightlySchedulerArgs {
      * either way (functions/lease.ts). README, One-time account setup: how to check the account.
      */
     readonly reservedConcurrency?: boolean;
+    /** When this deploy happens (the first deploy's keep-awake counts from it); the program passes its one clock reading. */
+    readonly deployedAt: Date;
 }
 
 const json = (value: unknown) => JSON.stringify(value);
@@ -97,7 +99,7 @@ export class NightlyScheduler extends pulumi.ComponentResource {
         // The flag and the state are written at run time; Pulumi only creates them. The flag starts set,
         // so that a first deploy comes up before the watcher may put it to sleep (lib/power.ts).
         new aws.ssm.Parameter(`${name}-keep-awake`, {
-            name: s.keepAwakeParameter, type: "String", value: firstDeployKeepAwake(new Date()),
+            name: s.keepAwakeParameter, type: "String", value: firstDeployKeepAwake(args.deployedAt),
             description: "NightlyScheduler keep-awake flag: none, or JSON {until, by}; set with npm run power -- keep-awake",
         }, { parent: this, ignoreChanges: ["value"] });
         new aws.ssm.Parameter(`${name}-watcher-state`, {

@@ -6,7 +6,7 @@
 
 import { formatCidr, parseCidr, isRfc1918 } from "./cidr";
 import { airflowSizesFor, checkBudget } from "./capacity";
-import { DEFAULT_KUBERNETES_VERSION, EKS_VERSIONS, standardSupportProblem } from "./eks-versions";
+import { DEFAULT_KUBERNETES_VERSION, EKS_VERSIONS, SUPPORT_WARNING_DAYS, supportNotice } from "./eks-versions";
 import { backupWindowProblem, maintenanceWindowFor, DEFAULT_TIME_ZONE, DEFAULT_WAKE_CRON, parseDailyCron, powerSettings, type PowerSettings } from "./power";
 import { familiesOf, lookupInstanceType, OPENSEARCH_INSTANCE_TYPES, RDS_INSTANCE_CLASSES } from "./instance-types";
 
@@ -23,7 +23,16 @@ export const CLOUDWATCH_RETENTION_DAYS = [
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ] as const;
 
+/** Something to act on that does not stop a deploy: the key, its value, and what to do. */
+export interface ConfigWarning {
+    readonly key: string;
+    readonly value: string | undefined;
+    readonly message: string;
+}
+
 export interface PlatformConfig {
+    /** What the plan and `pulumi up` print before anything else; never a reason to refuse. */
+    readonly warnings: readonly ConfigWarning[];
     readonly project: string;
     readonly stack: string;
     readonly environment: Environment;
@@ -234,7 +243,7 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
         group: "AirflowCluster",
         description: "Kubernetes version of the EKS cluster. Upgrade policy is STANDARD: past standard support EKS upgrades the cluster rather than bill extended support.",
         default: DEFAULT_KUBERNETES_VERSION,
-        allowed: `a version in EKS standard support today (${EKS_VERSIONS.map((v) => `${v.version} to ${v.standardSupportEnds}`).join(", ")})`,
+        allowed: `a version this program knows on EKS (${EKS_VERSIONS.map((v) => `${v.version}, standard support to ${v.standardSupportEnds}`).join("; ")}); the plan warns ${SUPPORT_WARNING_DAYS} days before the end`,
         check: oneOf(EKS_VERSIONS.map((v) => v.version)),
     },
     {
@@ -657,8 +666,9 @@ function parseTyped(type: ConfigType, raw: string): { value: Value } | { error: 
  * Validates raw stack config. Returns the typed config, or throws one ConfigError that lists every
  * problem found, each with its key, the value given and what is allowed.
  */
-export function parseConfig(raw: RawConfig, context: { project: string; stack: string; today?: Date }): PlatformConfig {
+export function parseConfig(raw: RawConfig, context: { project: string; stack: string; today: Date }): PlatformConfig {
     const problems: Problem[] = [];
+    const warnings: ConfigWarning[] = [];
     const values = new Map<string, Value>();
     const problem = (name: string, allowed: string) => problems.push({ key: qualifiedKey(name), value: raw[qualifiedKey(name)], allowed });
 
@@ -713,8 +723,11 @@ export function parseConfig(raw: RawConfig, context: { project: string; stack: s
         return bad.length === 0 ? undefined : `${bad.join(", ")} ${bad.length === 1 ? "is not a CIDR block" : "are not CIDR blocks"} (network address and prefix, e.g. 203.0.113.0/24)`;
     };
     const kubernetesVersion = str("kubernetesVersion");
-    const unsupported = kubernetesVersion === undefined ? undefined : standardSupportProblem(kubernetesVersion, context.today ?? new Date());
-    if (unsupported !== undefined) problem("kubernetesVersion", unsupported);
+    // The day is the caller's (config.ts reads the clock once; tests set it): a date may warn, and
+    // refuses only what would move the cluster into extended support's price (lib/eks-versions.ts).
+    const support = kubernetesVersion === undefined ? { level: "ok" as const } : supportNotice(kubernetesVersion, context.today);
+    if (support.level === "error") problem("kubernetesVersion", support.message);
+    if (support.level === "warn") warnings.push({ key: qualifiedKey("kubernetesVersion"), value: kubernetesVersion, message: support.message });
 
     const apiCidrs = list("apiAllowedCidrs");
     if (apiCidrs !== undefined) {
@@ -827,6 +840,7 @@ export function parseConfig(raw: RawConfig, context: { project: string; stack: s
     if (problems.length > 0) throw new ConfigError(problems);
 
     return {
+        warnings,
         project: context.project,
         stack: context.stack,
         environment: environment!,

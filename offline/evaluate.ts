@@ -6,12 +6,25 @@ import * as pulumi from "@pulumi/pulumi";
 import { RecordingMocks, type RecordedInvoke, type RecordedOptions, type RecordedResource } from "./mocks";
 import { readStackConfig, ROOT, type ConfigOverride, type StackConfig } from "./stack-config";
 
+/** What index.ts takes: the clock, read once by its caller (Pulumi's run: now; the harness: a set day). */
+export interface ProgramOptions {
+    readonly today?: Date;
+}
+
+/**
+ * The day an evaluation happens on unless told otherwise: fixed, so that no result depends on the day
+ * the tests run (support-date warnings are the only thing it decides).
+ */
+export const HARNESS_DAY = new Date("2026-12-02T12:00:00Z");
+
 export interface EvaluateOptions {
     readonly stack: string;
     /** Fully qualified config keys to change after the stack file (undefined removes a key). */
     readonly overrides?: Readonly<Record<string, ConfigOverride>>;
     /** Another program to run in place of index.ts, with the same config and mocks (component tests). */
-    readonly program?: () => Promise<Record<string, unknown> | void>;
+    readonly program?: (options?: ProgramOptions) => Promise<Record<string, unknown> | void>;
+    /** The day the program is told it is (HARNESS_DAY unless given): `npm run plan` passes the real one. */
+    readonly today?: Date;
     /** Where Pulumi.yaml and the stack files are; the project root by default. */
     readonly configDir?: string;
     /** Who STS says runs the deploy; by default a role session of the stack files' admin role. */
@@ -20,7 +33,7 @@ export interface EvaluateOptions {
 
 export class Evaluation {
     constructor(
-        readonly config: StackConfig,
+        readonly config: StackConfig & { readonly today: Date },
         readonly resources: readonly RecordedResource[],
         readonly invokes: readonly RecordedInvoke[],
         /** The program's return value: stack outputs, still as Outputs (secretness intact). */
@@ -120,7 +133,8 @@ export async function evaluate(options: EvaluateOptions): Promise<Evaluation> {
         pulumi.runtime.setAllConfig(config.values, config.secretKeys);
 
         // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const program = options.program ?? (require(path.join(ROOT, "index")) as () => Promise<Record<string, unknown>>);
+        const program = options.program ?? (require(path.join(ROOT, "index")) as (options?: ProgramOptions) => Promise<Record<string, unknown>>);
+        const today = options.today ?? HARNESS_DAY;
 
         // Parents are not part of what mocks receive; a stack transformation sees every resource
         // with its options as it is constructed.
@@ -136,7 +150,7 @@ export async function evaluate(options: EvaluateOptions): Promise<Evaluation> {
                 resourceOptions.set(key, args.opts as pulumi.CustomResourceOptions);
                 return undefined;
             });
-            outputs = (await program()) ?? {};
+            outputs = (await program({ today })) ?? {};
             return outputs;
         });
         await waitForRPCs();
@@ -155,7 +169,7 @@ export async function evaluate(options: EvaluateOptions): Promise<Evaluation> {
             if (opts) r.options = recordedOptions(opts, keys);
         }
         const objects = new Map([...keys.entries()].map(([resource, key]) => [key, resource]));
-        return new Evaluation(config, mocks.resources, mocks.invokes, outputs, objects);
+        return new Evaluation({ ...config, today }, mocks.resources, mocks.invokes, outputs, objects);
     } finally {
         process.off("unhandledRejection", onRejection);
         running = false;

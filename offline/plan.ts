@@ -97,16 +97,20 @@ async function main(): Promise<number> {
     const started = Date.now();
     let evaluation: Evaluation;
     try {
-        evaluation = await evaluate({ stack, configDir });
+        // The plan is the user's look at today: it reads the clock (support-date warnings follow it).
+        evaluation = await evaluate({ stack, configDir, today: new Date() });
     } catch (err) {
         console.error(`plan for stack ${stack} failed.\n${(err as Error).message}`);
         return 1;
     }
     const networks = evaluation.componentsOf<Network>("data-platform:index:Network");
     const monthly = estimateOf(evaluation);
+    const warnings = parseConfig(evaluation.config.values, evaluation.config).warnings;
     const out = [
         `data-platform, stack ${stack}: what \`pulumi up\` would create (evaluated offline under Pulumi's mocks; nothing was created)`,
         "",
+        // What `pulumi up` would warn about too (config.ts logs the same warnings), before the detail.
+        ...(warnings.length === 0 ? [] : [`Warnings (${evaluation.config.today.toISOString().slice(0, 10)}):`, ...warnings.map((w) => `  ! ${w.key} = ${w.value ?? "(unset)"}: ${w.message}`), ""]),
         ...renderTree(evaluation),
         "",
         ...renderCounts(evaluation),

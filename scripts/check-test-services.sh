@@ -21,3 +21,14 @@ if ! python3 -c 'import moto, flask, flask_cors; assert int(moto.__version__.spl
     exit 1
 fi
 echo "moto: $(python3 -c 'import moto; print(moto.__version__)')"
+# libfaketime (Debian's faketime): .ci/run runs the suite a second time with the clock two years ahead,
+# proving that no result depends on the day the tests run.
+if ! command -v faketime >/dev/null 2>&1; then
+    echo "faketime not found: installing Debian's faketime"
+    if [ "$(id -u)" -eq 0 ]; then
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq faketime >/dev/null
+    else
+        sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq faketime >/dev/null
+    fi
+fi
+echo "faketime: $(command -v faketime)"

@@ -137,6 +137,8 @@ for (const stack of STACKS) {
             assert.deepEqual(group.inputs.instanceTypes, ["t3.medium"]);
             assert.equal(group.inputs.capacityType, "ON_DEMAND");
             assert.equal(group.inputs.amiType, "AL2023_x86_64_STANDARD");
+            // The nodes follow the control plane's version (an upgrade moves both).
+            assert.equal(group.inputs.version, cluster.state.version ?? cluster.inputs.version);
             assert.equal(group.inputs.scalingConfig.desiredSize, prod ? 4 : 3);
         });
 

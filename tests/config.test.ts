@@ -3,7 +3,10 @@ import * as fs from "fs";
 import { CONFIG_KEYS, ConfigError, parseConfig, qualifiedKey, type RawConfig } from "../lib/config";
 import { readStackConfig } from "../offline/stack-config";
 
-const ctx = { project: "data-platform", stack: "test" };
+import { HARNESS_DAY } from "../offline/evaluate";
+
+// A set day, as every test that needs one: no result may depend on the day the tests run.
+const ctx = { project: "data-platform", stack: "test", today: HARNESS_DAY };
 const base = (stack: string): Record<string, string> => ({ ...readStackConfig(stack).values });
 
 /** Parses the stack's config with changes; returns the problems (empty when valid). */
@@ -180,18 +183,14 @@ describe("config: every rule", () => {
         assert.deepEqual(parseConfig(base("prod"), ctx).logStore.openSearchZones, ["us-east-1a"]);
         assert.deepEqual(parseConfig(base("staging"), ctx).logStore.openSearchZones, ["us-east-1a"]);
     });
-    it("refuses a Kubernetes version outside EKS standard support, on the day it is checked", () => {
-        const at = (version: string, day: string) => {
-            try {
-                parseConfig({ ...base("prod"), "data-platform:kubernetesVersion": version }, { ...ctx, today: new Date(`${day}T12:00:00Z`) });
-                return [];
-            } catch (err) {
-                return (err as ConfigError).problems.map((p) => `${p.key}: ${p.allowed}`);
-            }
-        };
-        assert.deepEqual(at("1.34", "2026-12-02"), [], "its last day of standard support");
-        assert.match(at("1.34", "2026-12-03").join(), /kubernetesVersion: left EKS standard support on 2026-12-02; in standard support: 1\.35, 1\.36/);
-        assert.match(at("1.36", "2027-08-03").join(), /left EKS standard support on 2027-08-02/);
+    it("a Kubernetes version near or past the end of standard support warns with what to do, on the day it is checked; it never refuses a deployed stack", () => {
+        const at = (version: string, day: string) => parseConfig({ ...base("prod"), "data-platform:kubernetesVersion": version }, { ...ctx, today: new Date(`${day}T12:00:00Z`) }).warnings;
+        assert.deepEqual(at("1.36", "2026-12-02"), []);
+        assert.deepEqual(at("1.34", "2026-12-03").map((w) => [w.key, w.value]), [["data-platform:kubernetesVersion", "1.34"]]);
+        assert.match(at("1.34", "2026-12-03")[0].message, /left EKS standard support on 2026-12-02.*upgrade to 1\.35 or 1\.36/);
+        assert.match(at("1.36", "2027-08-03")[0].message, /left EKS standard support on 2027-08-02/);
+        // Two years on, the stack files still parse: warnings, not problems.
+        assert.doesNotThrow(() => parseConfig(readStackConfig("prod").values, { ...ctx, stack: "prod", today: new Date("2028-12-02T12:00:00Z") }));
         rejects("prod", "kubernetesVersion", "1.29", /must be one of 1\.34, 1\.35, 1\.36/);
     });
     it("keeps the API endpoint off the open internet in prod, and takes only network addresses", () => {

@@ -178,10 +178,15 @@ describe("DAG pipeline: workflows (GitHub's workflow parser)", () => {
             assert.deepEqual(ci.doc.permissions, { contents: "read" });
         });
 
-        it("tests with PostgreSQL and moto installed, through .ci/run (npm ci && npm test), on Node 20", () => {
+        it("tests with PostgreSQL and moto installed, through .ci/run (npm ci && npm test), on Node 22 (Node 20 left support in April 2026)", () => {
             const steps = ci.doc.jobs.test.steps as any[];
             const node = steps.find((s) => s.uses?.startsWith("actions/setup-node@"));
-            assert.equal(node.with["node-version"], 20);
+            assert.equal(node.with["node-version"], 22);
+            // Every job on the same supported Node, and the project says so too.
+            for (const job of Object.values(ci.doc.jobs) as { steps: any[] }[]) {
+                for (const step of job.steps.filter((x) => x.uses?.startsWith("actions/setup-node@"))) assert.equal(step.with["node-version"], 22);
+            }
+            assert.equal(JSON.parse(read(path.join(ROOT, "package.json"))).engines.node, ">=22");
             const install = steps.map((s) => s.run ?? "").join("\n");
             assert.match(install, /apt-get install -y -qq postgresql/);
             assert.match(install, /pip install --quiet "moto\[server\]>=5"/);

@@ -9,7 +9,7 @@ import { physicalNames } from "../lib/naming";
 import { ENGINE_LIFECYCLE_SUPPORT, Metastore, POSTGRES_MAJOR } from "../components/metastore";
 import { LogStore, OPENSEARCH_TLS_POLICY, SERVICE_ROLE_PROPAGATION } from "../components/log-store";
 import { Registry } from "../components/registry";
-import { valueOf, type Evaluation } from "../offline/evaluate";
+import { HARNESS_DAY, valueOf, type Evaluation } from "../offline/evaluate";
 import { T, ingressOf, only } from "./resources";
 import { evaluateOnce, STACKS, stackEvaluation } from "./stacks";
 import { readStackConfig } from "../offline/stack-config";
@@ -300,7 +300,7 @@ describe("data services: staging's logSearch switch off (the stack as configured
         assert.equal(e.outputs.logSearchEndpoint, undefined);
     });
     it("is refused in prod", () => {
-        assert.throws(() => parseConfig({ ...readStackConfig("prod").values, "data-platform:logSearch": "false" }, { project: "data-platform", stack: "prod" }), /logSearch: "false" → must be true in prod/);
+        assert.throws(() => parseConfig({ ...readStackConfig("prod").values, "data-platform:logSearch": "false" }, { project: "data-platform", stack: "prod", today: HARNESS_DAY }), /logSearch: "false" → must be true in prod/);
     });
 });
 
@@ -318,7 +318,7 @@ describe("data services: people who may search the logs (logReaderArns)", () => 
         assert.deepEqual(deny.Condition, { ArnNotEquals: { "aws:PrincipalArn": [shipper, reader] } });
     });
     it("takes IAM role or user ARNs only", () => {
-        assert.throws(() => parseConfig({ ...readStackConfig("prod").values, "data-platform:logReaderArns": '["admins"]' }, { project: "data-platform", stack: "prod" }),
+        assert.throws(() => parseConfig({ ...readStackConfig("prod").values, "data-platform:logReaderArns": '["admins"]' }, { project: "data-platform", stack: "prod", today: HARNESS_DAY }),
             /logReaderArns: .* → admins is not an IAM role or user ARN/);
     });
 });

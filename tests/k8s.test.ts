@@ -12,7 +12,8 @@ import {
     KUBERNETES_VERSION,
     LBC_IAM_POLICY,
 } from "../k8s/versions";
-import { standardSupportProblem as problemOn } from "../lib/eks-versions";
+import { CLUSTER_SUPPORT_TYPE, EKS_HOURLY_USD, supportNotice } from "../lib/eks-versions";
+import { readPriceFile } from "../lib/cost";
 import {
     FLUENT_BIT_STATE_DIR,
     FLUX_CONTROLLERS,
@@ -106,15 +107,27 @@ describe("k8s: pinned versions", () => {
         }
         assert.deepEqual(releases.map(([s]) => `${s.namespace}/${s.name}`), ["kube-system/aws-load-balancer-controller", "logging/fluent-bit", "flux-system/flux2"]);
     });
-    it("runs Kubernetes 1.36, in standard support now and for months to come; 1.34 is about to leave it", () => {
-        const standardSupportProblem = (version: string, day: string) => problemOn(version, new Date(`${day}T12:00:00Z`));
+    it("runs Kubernetes 1.36; a version's end of standard support warns 90 days ahead and after, and refuses only under a policy that bills extended support", () => {
+        const on = (version: string, day: string, policy?: "STANDARD" | "EXTENDED") => supportNotice(version, new Date(`${day}T12:00:00Z`), policy);
         assert.equal(KUBERNETES_VERSION, "1.36");
-        assert.equal(standardSupportProblem(KUBERNETES_VERSION, "2026-11-23"), undefined);
-        assert.equal(standardSupportProblem(KUBERNETES_VERSION, "2027-08-02"), undefined);
-        assert.match(standardSupportProblem(KUBERNETES_VERSION, "2027-08-03") ?? "", /left EKS standard support on 2027-08-02/);
-        assert.equal(standardSupportProblem("1.34", "2026-11-23"), undefined);
-        assert.match(standardSupportProblem("1.34", "2026-12-03") ?? "", /2026-12-02/);
-        assert.match(standardSupportProblem("1.33", "2026-11-23") ?? "", /is not a Kubernetes version this program knows on EKS; in standard support: 1\.34, 1\.35, 1\.36/);
+        assert.equal(CLUSTER_SUPPORT_TYPE, "STANDARD");
+        assert.deepEqual(on(KUBERNETES_VERSION, "2026-11-23"), { level: "ok" });
+        assert.deepEqual(on(KUBERNETES_VERSION, "2027-05-04"), { level: "ok" }, "90 days before");
+        const ahead = on(KUBERNETES_VERSION, "2027-05-05");
+        assert.equal(ahead.level, "warn");
+        assert.match((ahead as { message: string }).message, /leaves EKS standard support on 2027-08-02 \(in 89 days\).*upgrade to the next version once this program knows it/);
+        assert.match((on("1.35", "2027-03-01") as { message: string }).message, /in 26 days.*upgrade to 1\.36/);
+        // Past it: EKS upgrades the cluster by itself under STANDARD; a warning that says what to do, never a refusal.
+        const past = on(KUBERNETES_VERSION, "2027-08-03");
+        assert.equal(past.level, "warn");
+        assert.match((past as { message: string }).message, /left EKS standard support on 2027-08-02: under the cluster's STANDARD upgrade policy EKS upgrades the control plane.*\$365 a month avoided.*no version this program knows is in standard support any more/);
+        const billed = on(KUBERNETES_VERSION, "2027-08-03", "EXTENDED");
+        assert.equal(billed.level, "error");
+        assert.match((billed as { message: string }).message, /extended support, billed \$0\.60 an hour instead of \$0\.10 \(about \$365 a month more\)/);
+        assert.equal(on("1.33", "2026-11-23").level, "error");
+        // The prices named are the price file's.
+        const prices = readPriceFile();
+        assert.deepEqual([EKS_HOURLY_USD.standard, EKS_HOURLY_USD.extended], [prices.prices["eks.cluster.standard"].usd, prices.prices["eks.cluster.extended"].usd]);
     });
     it("pins managed add-on builds of the form EKS uses, kube-proxy matching the cluster's minor version", () => {
         for (const [name, version] of Object.entries(EKS_ADDON_VERSIONS)) assert.match(version, /^v\d+\.\d+\.\d+-eksbuild\.\d+$/, name);

@@ -21,7 +21,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { AIRFLOW_DB_USER, MONITOR_DB_USER, airflowConnectionUri, bootstrapSql, bootstrapJob, BOOTSTRAP_SECRET } from "../k8s/metastore-bootstrap";
-import { startPostgres, testCertificates, type Postgres } from "./services";
+import { clockEnv, startPostgres, testCertificates, type Postgres } from "./services";
 import { PSQL } from "./metastore-fixture";
 
 const PSQL_DIR = path.dirname(PSQL);
@@ -51,7 +51,7 @@ describe("metastore bootstrap: Airflow's database user, on a real PostgreSQL pla
 
     /** psql with a clean environment (no ~/.psqlrc, no PG* variables from the test runner). */
     const psql = (env: Record<string, string>, args: string[]): Run => {
-        const r = spawnSync(path.join(PSQL_DIR, "psql"), ["-X", "-At", ...args], { env: { PATH: process.env.PATH ?? "", HOME: home, ...env }, encoding: "utf8" });
+        const r = spawnSync(path.join(PSQL_DIR, "psql"), ["-X", "-At", ...args], { env: { PATH: process.env.PATH ?? "", HOME: home, ...clockEnv(), ...env }, encoding: "utf8" });
         return { status: r.status, stdout: r.stdout, stderr: r.stderr };
     };
     /** As the cluster's superuser (the test's own setup and inspection; RDS never gives this to anyone). */
@@ -84,7 +84,7 @@ describe("metastore bootstrap: Airflow's database user, on a real PostgreSQL pla
         assert.equal(env.PGSSLMODE, "verify-full");
         env.PGSSLROOTCERT = tls.ca;
         const [cmd, ...args] = container.command;
-        const r = spawnSync(cmd, args, { env: { PATH: `${PSQL_DIR}:${process.env.PATH ?? ""}`, HOME: home, ...env }, encoding: "utf8" });
+        const r = spawnSync(cmd, args, { env: { PATH: `${PSQL_DIR}:${process.env.PATH ?? ""}`, HOME: home, ...clockEnv(), ...env }, encoding: "utf8" });
         return { status: r.status, stdout: r.stdout, stderr: r.stderr };
     };
 

@@ -11,7 +11,7 @@ import * as path from "path";
 import { Client } from "pg";
 import { AIRFLOW_DB_USER, MONITOR_DB_USER, bootstrapSql } from "../k8s/metastore-bootstrap";
 import type { DatabaseConnection } from "../functions/ssm";
-import { startPostgres, type Postgres, type PostgresOptions } from "./services";
+import { clockEnv, startPostgres, type Postgres, type PostgresOptions } from "./services";
 
 export const MASTER = { user: "airflow_admin", password: "master-Secret-1" } as const;
 export const AIRFLOW_PASSWORD = "airflow-Secret-1";
@@ -172,7 +172,7 @@ export interface RdsLikeMetastore {
 /** psql with a clean environment, as a client of the "RDS" endpoint; throws with psql's stderr. */
 export function psql(pg: Postgres, user: string, password: string, database: string, args: string[], input?: string): string {
     const r = spawnSync(PSQL, ["-X", ...args], {
-        env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: path.dirname(PSQL), PGHOST: pg.host, PGPORT: String(pg.port), PGUSER: user, PGPASSWORD: password, PGDATABASE: database, PGSSLMODE: "disable" },
+        env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: path.dirname(PSQL), PGHOST: pg.host, PGPORT: String(pg.port), PGUSER: user, PGPASSWORD: password, PGDATABASE: database, PGSSLMODE: "disable", ...clockEnv() },
         encoding: "utf8", input,
     });
     if (r.status !== 0) throw new Error(`psql as ${user}: ${r.stderr}`);

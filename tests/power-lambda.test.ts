@@ -19,7 +19,7 @@ import type { Clients } from "../functions/handlers";
 import { SCHEDULED_TIME } from "../components/nightly-scheduler";
 import { deploymentPackage, schedulerProgram } from "./power-program";
 import { CREDENTIALS, REGION, createWorld, motoClients, putParameter, settingsAround, type World } from "./power-fixtures";
-import { startMoto, type Moto } from "./services";
+import { clockEnv, startMoto, type Moto } from "./services";
 import { liveScheduler, rdsLikeMetastore, type RdsLikeMetastore } from "./metastore-fixture";
 import { evaluateOnce } from "./stacks";
 
@@ -126,6 +126,7 @@ describe("NightlyScheduler: the shipped Lambda code in a fresh Node process agai
             AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
             AWS_ENDPOINT_URL: moto.endpoint,
             POWER_CONTEXT: fn.environment.POWER_CONTEXT,
+            ...clockEnv(),
         });
         // What Pulumi creates: the flag, the state, and the credential (here: the test PostgreSQL).
         const context = JSON.parse(watch.environment.POWER_CONTEXT);

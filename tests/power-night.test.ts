@@ -98,11 +98,15 @@ describe("NightlyScheduler: whole nights replayed against moto and a real Postgr
         return { world, ctx, settings, dbStatus, nodes };
     }
 
-    /** Airflow's night: the scheduler creates the etl run at the wake instant and it runs until `endsAt` (never, when undefined). */
+    /**
+     * Airflow's night: the scheduler creates the etl run at the wake instant and it runs until `endsAt`
+     * (never, when undefined). Its next run is due a day later on the database's clock, which is the one
+     * the watcher's query compares it with (the replay's clock is virtual; PostgreSQL's is not).
+     */
     async function airflowAt(t: Date, endsAt: Date | undefined) {
         if (t.getTime() === WAKE) {
             await meta.airflow.query(`INSERT INTO dag (dag_id, is_paused, is_stale, exceeds_max_non_backfill, bundle_name, max_active_tasks, max_active_runs, max_consecutive_failed_dag_runs, has_task_concurrency_limits, has_import_errors, fail_fast, next_dagrun_create_after)
-                VALUES ('etl', false, false, false, 'dags-folder', 16, 1, 0, false, false, false, '2027-01-16T08:00:00Z')`);
+                VALUES ('etl', false, false, false, 'dags-folder', 16, 1, 0, false, false, false, now() + interval '1 day')`);
             await meta.airflow.query("INSERT INTO dag_run (dag_id, run_id, run_type, state, run_after, logical_date) VALUES ('etl', 'scheduled__2027-01-15', 'scheduled', 'running', now(), '2027-01-15T08:00:00Z')");
             await meta.airflow.query("INSERT INTO task_instance (id, task_id, dag_id, run_id, state, try_number, pool, pool_slots, dag_version_id) VALUES (gen_random_uuid(), 'load', 'etl', 'scheduled__2027-01-15', 'running', 1, 'default_pool', 1, gen_random_uuid())");
         }

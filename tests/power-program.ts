@@ -8,6 +8,7 @@ import { physicalNames, standardTags } from "../lib/naming";
 import { powerSettings, type PowerSettings } from "../lib/power";
 import { NightlyScheduler } from "../components/nightly-scheduler";
 import { ACCOUNT_ID } from "../offline/mocks";
+import { HARNESS_DAY } from "../offline/evaluate";
 
 export const FAKE = {
     clusterName: "fake-eks",
@@ -32,8 +33,9 @@ export interface ProgramOptions {
 }
 
 export function schedulerProgram(options: ProgramOptions = {}) {
-    return async () => {
-        const cfg = loadConfig();
+    return async (program: { today?: Date } = {}) => {
+        const today = program.today ?? HARNESS_DAY;
+        const cfg = loadConfig(today);
         const names = physicalNames(cfg);
         const provider = new aws.Provider("aws", { region: cfg.region, defaultTags: { tags: standardTags(cfg) } });
         const pick = (k: keyof NonNullable<ProgramOptions["names"]>): string => options.names?.[k] ?? FAKE[k];
@@ -56,6 +58,7 @@ export function schedulerProgram(options: ProgramOptions = {}) {
             settings: options.settings?.(names.prefix) ?? powerSettings(names.prefix),
             alarmEmail: options.alarmEmail === null ? undefined : options.alarmEmail ?? FAKE.alarmEmail,
             logRetentionDays: cfg.logRetentionDays,
+            deployedAt: today,
         }, { providers: [provider] });
         return { powerContext: scheduler.operatorContext, watcherSecurityGroupId: scheduler.watcherSecurityGroupId };
     };

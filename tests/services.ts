@@ -14,6 +14,15 @@ export interface Service {
 }
 
 /** A port nobody listens on right now (the OS picks it). */
+/**
+ * The clock the tests run under, for children started with a clean environment: when the suite runs
+ * under libfaketime (`faketime -f +730d`, the future-clock run of .ci/run), a child must see the same
+ * time as the test that compares with it. Empty otherwise.
+ */
+export function clockEnv(): Record<string, string> {
+    return Object.fromEntries(Object.entries(process.env).filter(([k, v]) => v !== undefined && (k === "LD_PRELOAD" || k.startsWith("FAKETIME"))) as [string, string][]);
+}
+
 export function freePort(): Promise<number> {
     return new Promise((resolve, reject) => {
         const server = net.createServer();
