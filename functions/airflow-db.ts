@@ -14,6 +14,14 @@
 // Any error (no connection, no table, a timeout) is reported as an error, which decide() counts as busy.
 
 import type { IdleSignal } from "../lib/power";
+
+/**
+ * The Airflow version whose tables and states the statement below was written against and tested on
+ * (tests/metastore-fixture.ts holds that version's columns). A test fails when lib/versions.ts moves
+ * AIRFLOW_VERSION and this does not: re-read the models named above at the new version, update the
+ * fixture's schema and the state lists, then this (README, "Upgrading Airflow").
+ */
+export const IDLE_SQL_AIRFLOW_VERSION = "3.2.2";
 import type { DatabaseConnection } from "./ssm";
 
 /** DagRunState: finished are success and failed (State.finished_dr_states); queued and running are not. */

@@ -6,7 +6,8 @@
 import { strict as assert } from "assert";
 import { Client } from "pg";
 import { decide, powerSettings } from "../lib/power";
-import { DAG_RUN_FINISHED, DAG_RUN_UNFINISHED, IDLE_SQL, TASK_FINISHED, TASK_UNFINISHED, readIdleSignal } from "../functions/airflow-db";
+import { DAG_RUN_FINISHED, DAG_RUN_UNFINISHED, IDLE_SQL, IDLE_SQL_AIRFLOW_VERSION, TASK_FINISHED, TASK_UNFINISHED, readIdleSignal } from "../functions/airflow-db";
+import { AIRFLOW_VERSION } from "../lib/versions";
 import type { DatabaseConnection } from "../functions/ssm";
 import { freePort, type Postgres } from "./services";
 import { rdsLikeMetastore, type RdsLikeMetastore } from "./metastore-fixture";
@@ -63,6 +64,10 @@ describe("NightlyScheduler: the idle signal on a real PostgreSQL with Airflow 3.
             "INSERT INTO task_instance (id, task_id, dag_id, run_id, map_index, state, try_number, pool, pool_slots, dag_version_id) VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, 1, 'default_pool', 1, gen_random_uuid())",
             [taskId, dagId, runId, mapIndex, state]);
     }
+
+    it("was written for the Airflow the platform runs: a version bump must re-check the statement (lib/versions.ts)", () => {
+        assert.equal(IDLE_SQL_AIRFLOW_VERSION, AIRFLOW_VERSION, "AIRFLOW_VERSION moved: re-read Airflow's models at the new version, update tests/metastore-fixture.ts and functions/airflow-db.ts, then IDLE_SQL_AIRFLOW_VERSION");
+    });
 
     it("classifies exactly the states Airflow defines, finished and not", () => {
         assert.deepEqual([...DAG_RUN_FINISHED, ...DAG_RUN_UNFINISHED].sort(), [...AIRFLOW_DAG_RUN_STATES].sort());
