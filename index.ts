@@ -64,6 +64,7 @@ export = async (options: { today?: Date } = {}) => {
     const [logWriterRoleArns, resolveLogWriters] = pulumi.deferredOutput<string[]>();
     const logStore = new LogStore(`${names.prefix}-logstore`, {
         taskLogRetentionDays: cfg.logStore.taskLogRetentionDays,
+        keepTaskLogsOnDestroy: cfg.logStore.keepTaskLogsOnDestroy,
         search: cfg.logStore.logSearch ? {
             vpcId: network.vpcId,
             subnetIds: cfg.logStore.openSearchZones.map((zone) => network.privateSubnetIdByZone[zone]),

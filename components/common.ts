@@ -3,9 +3,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 
-/** A customer-managed KMS key with yearly rotation and the longest deletion window (30 days). */
-export function rotatingKey(name: string, description: string, parent: pulumi.Resource, policy?: pulumi.Input<string>): aws.kms.Key {
-    return new aws.kms.Key(name, { description, enableKeyRotation: true, deletionWindowInDays: 30, policy }, { parent });
+/**
+ * A customer-managed KMS key with yearly rotation and the longest deletion window (30 days).
+ * `retainOnDelete`: the key encrypts data a destroy keeps (a final snapshot, a kept bucket), so the
+ * destroy must keep the key too; a deleted key makes that data unreadable for good once its window ends.
+ */
+export function rotatingKey(name: string, description: string, parent: pulumi.Resource, policy?: pulumi.Input<string>, options: { retainOnDelete?: boolean } = {}): aws.kms.Key {
+    return new aws.kms.Key(name, { description, enableKeyRotation: true, deletionWindowInDays: 30, policy }, { parent, retainOnDelete: options.retainOnDelete === true });
 }
 
 /** Who may connect: one security group, and why (the rule's description). */

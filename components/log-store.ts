@@ -37,6 +37,8 @@ export interface SearchDomainArgs {
 
 export interface LogStoreArgs {
     readonly taskLogRetentionDays: number;
+    /** A destroy leaves the task-log bucket, its logs and their key in the account; otherwise it removes them. */
+    readonly keepTaskLogsOnDestroy: boolean;
     /** The log-search domain; undefined leaves it out (task logs stay in S3, container logs unsearched). */
     readonly search?: SearchDomainArgs;
 }
@@ -66,10 +68,15 @@ export class LogStore extends pulumi.ComponentResource {
         this.name = name;
         const parent = { parent: this };
 
-        const key = rotatingKey(`${name}-key`, "Encrypts Airflow task logs in S3 and the log-search domain", this);
+        // Kept with the bucket when a destroy keeps the logs: they are encrypted with it.
+        const key = rotatingKey(`${name}-key`, "Encrypts Airflow task logs in S3 and the log-search domain", this, undefined, { retainOnDelete: args.keepTaskLogsOnDestroy });
 
         // ---- S3: Airflow remote task logs ----
-        const bucket = new aws.s3.Bucket(`${name}-task-logs`, {}, parent);
+        // keepTaskLogsOnDestroy: a destroy leaves the bucket and its logs in the account (Pulumi forgets
+        // it); otherwise it empties the bucket, every version of every object (the provider's
+        // forceDestroy), which S3 requires before it deletes a bucket.
+        const bucket = new aws.s3.Bucket(`${name}-task-logs`, { forceDestroy: !args.keepTaskLogsOnDestroy },
+            { parent: this, retainOnDelete: args.keepTaskLogsOnDestroy });
         new aws.s3.BucketPublicAccessBlock(`${name}-task-logs-public-access`, {
             bucket: bucket.id,
             blockPublicAcls: true,

@@ -49,8 +49,10 @@ export class Metastore extends pulumi.ComponentResource {
         this.name = name;
         const parent = { parent: this };
 
+        // A protected metastore leaves a final snapshot, encrypted with this key: a destroy keeps the key
+        // (with its alias), or the snapshot could never be restored once the key's deletion window ends.
         const key = rotatingKey(`${name}-key`, `Encrypts the Airflow metastore ${args.identifier}, its snapshots and its logs`, this,
-            pulumi.output(args.accountId).apply((account) => JSON.stringify(kmsKeyPolicyWithLogs(account, args.region))));
+            pulumi.output(args.accountId).apply((account) => JSON.stringify(kmsKeyPolicyWithLogs(account, args.region))), { retainOnDelete: args.protectFromDeletion });
         new aws.kms.Alias(`${name}-key-alias`, { name: `alias/${args.identifier}`, targetKeyId: key.keyId }, parent);
 
         const subnets = new aws.rds.SubnetGroup(`${name}-subnets`, {

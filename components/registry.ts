@@ -37,6 +37,9 @@ export class Registry extends pulumi.ComponentResource {
 
         const repo = new aws.ecr.Repository(`${name}-airflow`, {
             name: args.repositoryName,
+            // Images are derived: the DAG repository's CI builds them again. A destroy removes the repository
+            // with its images (ECR refuses to delete a repository that has any, without this).
+            forceDelete: true,
             // A tag names one image forever: what ran last night can be found again.
             imageTagMutability: "IMMUTABLE",
             imageScanningConfiguration: { scanOnPush: true },

@@ -69,7 +69,7 @@ export interface PlatformConfig {
         readonly allocatedStorageGb: number;
         readonly maxAllocatedStorageGb: number;
         readonly backupRetentionDays: number;
-        /** prod keeps its database: deletion protection on and a final snapshot on delete. */
+        /** keepDataOnDestroy: deletion protection on (the database and the cluster) and a final snapshot on delete. */
         readonly protectFromDeletion: boolean;
     };
     readonly logStore: {
@@ -85,6 +85,8 @@ export interface PlatformConfig {
         readonly logSearch: boolean;
         /** IAM roles or users who may search the logs (OpenSearch Dashboards). */
         readonly logReaderArns: readonly string[];
+        /** keepDataOnDestroy: `pulumi destroy` leaves the task-log bucket (and its logs) in the account; else it empties and deletes it. */
+        readonly keepTaskLogsOnDestroy: boolean;
     };
     readonly registry: {
         readonly ciRepository: string;
@@ -546,6 +548,14 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
         check: intRange(0, 120),
     },
     {
+        name: "keepDataOnDestroy",
+        type: "boolean",
+        group: "Metastore",
+        description: "What pulumi destroy keeps. true: the metastore (deletion protection on it and on the cluster, then a final snapshot) and the task-log bucket with its logs (left in the account, out of Pulumi's state). false: both are removed with everything in them. Unset: true in prod, false in staging. Container images are always removed (CI rebuilds them).",
+        optional: true,
+        allowed: "true or false (unset: true in prod, false in staging)",
+    },
+    {
         name: "powerReservedConcurrency",
         type: "boolean",
         group: "NightlyScheduler",
@@ -702,6 +712,8 @@ export function parseConfig(raw: RawConfig, context: { project: string; stack: s
     const environment = str("environment") as Environment | undefined;
     const region = str("aws:region");
     const prod = environment === "prod";
+    // What a destroy keeps: prod its data, staging nothing, unless the stack file says otherwise.
+    const keepData = bool("keepDataOnDestroy") ?? prod;
 
     // Zones: belong to the region, distinct, 2 or 3, exactly 3 in prod (the design).
     const zones = list("availabilityZones");
@@ -873,7 +885,7 @@ export function parseConfig(raw: RawConfig, context: { project: string; stack: s
             allocatedStorageGb: storage!,
             maxAllocatedStorageGb: maxStorage!,
             backupRetentionDays: backups!,
-            protectFromDeletion: prod,
+            protectFromDeletion: keepData,
         },
         logStore: {
             taskLogRetentionDays: int("taskLogRetentionDays")!,
@@ -885,6 +897,7 @@ export function parseConfig(raw: RawConfig, context: { project: string; stack: s
             createOpenSearchServiceLinkedRole: bool("createOpenSearchServiceLinkedRole")!,
             logSearch: bool("logSearch")!,
             logReaderArns: readers!,
+            keepTaskLogsOnDestroy: keepData,
         },
         registry: {
             ciRepository: str("ciRepository")!,

@@ -94,6 +94,15 @@ for (const stack of STACKS) {
                 assert.equal(db.inputs.copyTagsToSnapshot, true);
             });
 
+            it(`on destroy ${prod ? "keeps the final snapshot's key, the task-log bucket with its logs and their key" : "removes everything: the bucket emptied of every version, the keys scheduled for deletion"}; images always go`, () => {
+                // Data kept must stay readable: its KMS key is kept with it (a deleted key makes it unreadable for good).
+                assert.equal(only(e, T.key, "metastore-key").options!.retainOnDelete, prod);
+                const bucket = only(e, "aws:s3/bucket:Bucket", "logstore-task-logs");
+                assert.deepEqual([bucket.options!.retainOnDelete, bucket.inputs.forceDestroy], [prod, !prod]);
+                assert.equal(only(e, T.key, "logstore-key").options!.retainOnDelete, prod);
+                assert.equal(only(e, "aws:ecr/repository:Repository", "registry-airflow").inputs.forceDelete, true);
+            });
+
             it(prod ? "names its final snapshot with a suffix drawn when the instance is created, so a second destroy cannot collide" : "takes no final snapshot", () => {
                 const db = only(e, T.db, "metastore-db");
                 const suffixes = e.ofType("random:index/randomId:RandomId").filter((r) => r.name.endsWith("metastore-final-snapshot-suffix"));
@@ -304,6 +313,22 @@ describe("data services: staging's logSearch switch off (the stack as configured
     });
 });
 
+describe("data services: prod told to keep nothing on destroy (keepDataOnDestroy false)", () => {
+    it("drops deletion protection on the database and the cluster, skips the final snapshot, empties and deletes the bucket, and keeps no key", async () => {
+        const e = await evaluateOnce({ stack: "prod", overrides: { "data-platform:keepDataOnDestroy": "false" } });
+        const db = only(e, T.db, "metastore-db");
+        assert.deepEqual([db.inputs.deletionProtection, db.inputs.skipFinalSnapshot, db.inputs.finalSnapshotIdentifier], [false, true, undefined]);
+        assert.equal(only(e, "aws:eks/cluster:Cluster", "cluster-eks").inputs.deletionProtection, false);
+        const bucket = only(e, "aws:s3/bucket:Bucket", "logstore-task-logs");
+        assert.deepEqual([bucket.options!.retainOnDelete, bucket.inputs.forceDestroy], [false, true]);
+        for (const k of e.ofType(T.key)) assert.equal(k.options!.retainOnDelete, false, k.name);
+    });
+    it("staging told to keep its data keeps it", async () => {
+        const e = await evaluateOnce({ stack: "staging", overrides: { "data-platform:keepDataOnDestroy": "true" } });
+        assert.deepEqual([only(e, T.db, "metastore-db").inputs.deletionProtection, only(e, "aws:s3/bucket:Bucket", "logstore-task-logs").options!.retainOnDelete], [true, true]);
+    });
+});
+
 describe("data services: people who may search the logs (logReaderArns)", () => {
     it("admits them to search everywhere and to write only Dashboards' saved objects, beside the log shipper; everyone else denied", async () => {
         const reader = "arn:aws:iam::123456789012:role/platform-admin";
@@ -396,6 +421,7 @@ describe("data services: grants (a program that uses them)", () => {
                 metastore.allowFrom("scheduler", { securityGroupId: "sg-scheduler", description: "NightlyScheduler functions" });
                 const logs = new LogStore("grant-logs", {
                     taskLogRetentionDays: 7,
+                    keepTaskLogsOnDestroy: false,
                     search: {
                         vpcId: "vpc-1", subnetIds: ["subnet-a"], domainName: "grant-logs",
                         instanceType: "t3.small.search", instanceCount: 1, zoneAwareness: false, volumeGb: 10,
