@@ -168,3 +168,44 @@ export async function rdsTimingProxy(target: string, timing: { stopMs: number; s
     state.close = () => new Promise<void>((resolve) => server.close(() => resolve()));
     return state;
 }
+
+/**
+ * DynamoDB's guarantee that moto's server does not keep: writes to one item are serialised, so a
+ * conditional write is evaluated against the item as the previous write left it (DynamoDB Developer
+ * Guide, "Condition expressions": a conditional write succeeds only if the condition holds at the
+ * moment of the write). moto 5's server handles requests on threads, and once, in a CI run on a loaded
+ * machine, two of four concurrent conditional UpdateItems both succeeded (none in 100 rounds on an idle
+ * one): moto's race, not the lease's. This proxy forwards one request at a time, in the order they
+ * arrived, as DynamoDB applies writes to one item; the takers still race each other over HTTP.
+ */
+export async function serialisingProxy(target: string) {
+    const http = require("http") as typeof import("http");
+    let queue: Promise<void> = Promise.resolve();
+    const state = { endpoint: "", forwarded: 0, close: async () => {} };
+    const server = http.createServer((req, res) => {
+        const chunks: Buffer[] = [];
+        req.on("data", (c: Buffer) => chunks.push(c));
+        req.on("end", () => {
+            const body = Buffer.concat(chunks);
+            queue = queue.then(() => new Promise<void>((done) => {
+                const up = http.request(`${target}${req.url}`, { method: req.method, headers: req.headers }, (r) => {
+                    const out: Buffer[] = [];
+                    r.on("data", (c: Buffer) => out.push(c));
+                    r.on("end", () => {
+                        state.forwarded += 1;
+                        res.writeHead(r.statusCode ?? 502, r.headers);
+                        res.end(Buffer.concat(out));
+                        done();
+                    });
+                });
+                up.on("error", (e: Error) => { res.writeHead(502); res.end(String(e)); done(); });
+                up.end(body);
+            }));
+        });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    state.endpoint = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    state.close = () => new Promise<void>((resolve) => server.close(() => resolve()));
+    return state;
+}
+

@@ -16,7 +16,7 @@ import { eksScalingProblem, scaleNodes, scalingFor } from "../functions/eks";
 import { describeDb, startDb, stopDb } from "../functions/rds";
 import { readKeepAwake } from "../functions/ssm";
 import { acquireLease, releaseLease, withLease } from "../functions/lease";
-import { contextFor, createWorld, motoClients, rdsTimingProxy, settingsAround, type World } from "./power-fixtures";
+import { contextFor, createWorld, motoClients, rdsTimingProxy, serialisingProxy, settingsAround, type World } from "./power-fixtures";
 import { freePort, startMoto, type Moto } from "./services";
 
 async function nodeGroup(c: Clients, w: World) {
@@ -190,9 +190,15 @@ describe("NightlyScheduler against moto", function () {
     describe("one power invocation at a time, without reserved concurrency: the lease (DynamoDB conditional writes)", () => {
         let w: World;
         const now = new Date();
+        // DynamoDB serialises writes to an item; moto's threaded server does not (tests/power-fixtures.ts).
+        let serial: Awaited<ReturnType<typeof serialisingProxy>>;
+        let c: Clients;
         before(async () => {
-            w = await createWorld(c, "lease");
+            w = await createWorld(motoClients(moto.endpoint), "lease");
+            serial = await serialisingProxy(moto.endpoint);
+            c = motoClients(serial.endpoint);
         });
+        after(async () => serial?.close());
 
         it("of two takers at the same instant exactly one wins; the loser learns who holds it and until when", async () => {
             const results = await Promise.all(["a", "b", "c", "d"].map((h) => acquireLease(c.dynamodb, w.leaseTable, h, now, 60_000)));
