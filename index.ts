@@ -28,11 +28,11 @@ export = async (options: { today?: Date } = {}) => {
     // One explicit provider: the region and the tags every resource carries come from the stack's config.
     const provider = new aws.Provider("aws", { region: cfg.region, defaultTags: { tags: standardTags(cfg) } });
     const providers = { providers: [provider] };
-    const account = aws.getCallerIdentityOutput({}, { provider });
-    // Before anything is created: the identity running pulumi up must be one of the cluster's admins,
-    // or the deploy stops half way, locked out of the cluster it has just made (lib/account.ts).
-    const caller = await aws.getCallerIdentity({}, { provider });
-    const admin = checkDeployerIsAdmin(caller.arn, cfg.cluster.clusterAdminArns, cfg.stack);
+    // One call to STS: the account for the components, and, before anything is created, the identity
+    // running pulumi up, which must be one of the cluster's admins or the deploy stops half way, locked
+    // out of the cluster it has just made (lib/account.ts).
+    const account = await aws.getCallerIdentity({}, { provider });
+    const admin = checkDeployerIsAdmin(account.arn, cfg.cluster.clusterAdminArns, cfg.stack);
     if (!admin.ok) throw new Error(admin.problem);
 
     const network = new Network(`${names.prefix}-network`, {
@@ -41,13 +41,13 @@ export = async (options: { today?: Date } = {}) => {
         clusterName: names.clusterName,
     }, providers);
 
-    // Nothing can reach the database or the search domain yet: the AirflowCluster and the
-    // NightlyScheduler grant themselves access (metastore.allowFrom, logStore.allowHttpsFrom).
     // One set of power settings for the scheduler and the metastore's maintenance window (inside the
     // hours the scheduler keeps the database up; the config check refused settings where none fits).
     const power = powerSettings(names.prefix, cfg.power);
     const maintenance = maintenanceWindowFor(power);
     if ("problem" in maintenance) throw new Error(maintenance.problem);
+    // Nothing can reach the database or the search domain yet: the AirflowCluster and the
+    // NightlyScheduler grant themselves access (metastore.allowFrom, logStore.allowHttpsFrom).
     const metastore = new Metastore(`${names.prefix}-metastore`, {
         region: cfg.region,
         maintenanceWindow: maintenance.window,

@@ -14,6 +14,7 @@
 // Any error (no connection, no table, a timeout) is reported as an error, which decide() counts as busy.
 
 import type { IdleSignal } from "../lib/power";
+import type { DatabaseConnection } from "./ssm";
 
 /**
  * The Airflow version whose tables and states the statement below was written against and tested on
@@ -22,7 +23,6 @@ import type { IdleSignal } from "../lib/power";
  * fixture's schema and the state lists, then this (README, "Upgrading Airflow").
  */
 export const IDLE_SQL_AIRFLOW_VERSION = "3.2.2";
-import type { DatabaseConnection } from "./ssm";
 
 /** DagRunState: finished are success and failed (State.finished_dr_states); queued and running are not. */
 export const DAG_RUN_FINISHED = ["success", "failed"] as const;

@@ -7,7 +7,7 @@ import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { EKSClient } from "@aws-sdk/client-eks";
 import type { RDSClient } from "@aws-sdk/client-rds";
 import type { SSMClient } from "@aws-sdk/client-ssm";
-import { decide, lastWakeAtOrBefore, nextWakeAfter, backupTakenForCycle, zonedParts, type Decision, type EventKind, type Observations, type PowerEvent, type PowerSettings } from "../lib/power";
+import { decide, lastWakeAtOrBefore, metastoreAtSleep, nextWakeAfter, backupTakenForCycle, NO_ALARM_METRICS, zonedParts, type Decision, type EventKind, type Observations, type PowerEvent, type PowerSettings } from "../lib/power";
 import { describeNodes, scaleNodes, type RetryOptions } from "./eks";
 import { applyPendingChanges, describeDb, latestAutomatedBackup, startDb, stopDb } from "./rds";
 import { readDatabaseConnection, readKeepAwake, readState, writeKeepAwake, writeState } from "./ssm";
@@ -336,7 +336,7 @@ export async function operatorStartDb(ctx: PowerContext, hours: number, by: stri
         const flag = await keepAwake(ctx, hours, by, c, now);
         const decision: Decision = {
             action: "start-db", reason: `operator's start of the metastore for a change (keep-awake ${hours} h; the nodes stay asleep)`,
-            metrics: { forcedSleep: 0, nodesUpAfterWindow: 0, databaseRunningWhileAsleep: 0, fluxNotReady: 0, schedulerDown: 0 },
+            metrics: NO_ALARM_METRICS,
         };
         const outcome = await act(ctx, c, decision, now, false, true);
         return { ...outcome, effects: [...flag.effects, ...outcome.effects] };
@@ -355,15 +355,15 @@ async function sleepNow(ctx: PowerContext, c: Clients, now: Date): Promise<Outco
     await writeKeepAwake(c.ssm, ctx.settings.keepAwakeParameter, undefined);
     const obs = await observe(ctx, c, { kind: "watch" });
     const backupTaken = backupTakenForCycle(obs.latestBackupAt, lastWakeAtOrBefore(now, ctx.settings), ctx.settings);
-    const pending = obs.db.pending ?? [];
+    // The same rule as the watcher's sleep (lib/power.ts); the watcher's later checks do the rest.
+    const atSleep = metastoreAtSleep(obs, backupTaken);
     const decision: Decision = {
         action: "sleep",
-        reason: `operator's sleep${!backupTaken ? "; the metastore keeps running until the day's backup exists (the watcher stops it then)"
-            : pending.length > 0 ? `; the metastore's pending modifications (${pending.join(", ")}) are applied now, and the watcher stops it once they are` : ""}`,
-        stopDatabase: backupTaken && pending.length === 0,
-        applyDbChanges: backupTaken && pending.length > 0,
+        reason: `operator's sleep${atSleep.note}`,
+        stopDatabase: atSleep.stopDatabase,
+        applyDbChanges: atSleep.applyDbChanges,
         nextState: {},
-        metrics: { forcedSleep: 0, nodesUpAfterWindow: 0, databaseRunningWhileAsleep: 0, fluxNotReady: 0, schedulerDown: 0 },
+        metrics: NO_ALARM_METRICS,
     };
     const outcome = await act(ctx, c, decision, now, true);
     return { ...outcome, effects: ["keep-awake cleared", ...outcome.effects] };

@@ -377,10 +377,27 @@ const iso = (d: Date) => d.toISOString();
  * modifications in this request and any pending modifications as soon as possible", RDS API
  * reference), and stops it on a later check, once RDS reports none pending.
  */
-function pendingDbChanges(obs: Observations): string | undefined {
+function pendingDbChanges(obs: Pick<Observations, "db">): string | undefined {
     const pending = obs.db.pending ?? [];
     return pending.length === 0 ? undefined : pending.join(", ");
 }
+
+/**
+ * What a sleep (the watcher's or an operator's) does with the metastore: stop it once the day's backup
+ * exists, apply its pending modifications instead when there are any, and the reason's note saying so.
+ */
+export function metastoreAtSleep(obs: Pick<Observations, "db">, backupTaken: boolean): { stopDatabase: boolean; applyDbChanges: boolean; note: string } {
+    const pending = pendingDbChanges(obs);
+    return {
+        stopDatabase: backupTaken && pending === undefined,
+        applyDbChanges: backupTaken && pending !== undefined,
+        note: !backupTaken ? "; the metastore keeps running until the day's backup exists"
+            : pending !== undefined ? `; the metastore's pending modifications (${pending}) are applied now, and it is stopped once they are` : "",
+    };
+}
+
+/** The metrics of a decision that raises no alarm (an operator's command). */
+export const NO_ALARM_METRICS: PowerMetrics = { forcedSleep: 0, nodesUpAfterWindow: 0, databaseRunningWhileAsleep: 0, fluxNotReady: 0, schedulerDown: 0 };
 
 /** How late an event may arrive and still be acted on. */
 export function eventWindowMinutes(kind: EventKind, settings: PowerSettings): number {
@@ -419,10 +436,7 @@ export function decide(now: Date, obs: Observations, settings: PowerSettings): D
     };
     const decision = (action: Action, reason: string, extra: Partial<Decision> = {}): Decision => ({ action, reason, metrics, ...extra });
     const pending = pendingDbChanges(obs);
-    // What a sleep does with the metastore: stop it once the day's backup exists, unless changes are pending.
-    const databaseAtSleep = (backupTaken: boolean) => ({ stopDatabase: backupTaken && pending === undefined, applyDbChanges: backupTaken && pending !== undefined });
-    const databaseNote = (backupTaken: boolean) => !backupTaken ? "; the metastore keeps running until the day's backup exists"
-        : pending !== undefined ? `; the metastore's pending modifications (${pending}) are applied now, and it is stopped once they are` : "";
+    const atSleep = metastoreAtSleep(obs, backupTaken);
 
     const { event } = obs;
     if (event.scheduledAt !== undefined) {
@@ -473,8 +487,8 @@ export function decide(now: Date, obs: Observations, settings: PowerSettings): D
         return decision("none", `the next wake (${iso(nextWake)}) is due: stay up`, { nextState: {} });
     }
     if (t >= deadlineAt) {
-        return decision("forced-sleep", `deadline ${iso(new Date(deadlineAt))} passed with the platform still awake: forced sleep${databaseNote(backupTaken)}`,
-            { ...databaseAtSleep(backupTaken), nextState: {}, metrics: { ...metrics, forcedSleep: 1 } });
+        return decision("forced-sleep", `deadline ${iso(new Date(deadlineAt))} passed with the platform still awake: forced sleep${atSleep.note}`,
+            { stopDatabase: atSleep.stopDatabase, applyDbChanges: atSleep.applyDbChanges, nextState: {}, metrics: { ...metrics, forcedSleep: 1 } });
     }
     if (t < wakeAt.getTime() + settings.graceMinutes * MINUTE) {
         return decision("none", `grace period after the wake at ${iso(wakeAt)}: Airflow creates the day's runs`, { nextState: {} });
@@ -504,8 +518,8 @@ export function decide(now: Date, obs: Observations, settings: PowerSettings): D
     if (!consecutive) {
         return decision("record-idle", `idle: no DAG run queued or running, no run due, every task instance finished${paused}${fluxNote}; sleep if the next check agrees`, { nextState: { idleSince: iso(now) } });
     }
-    return decision("sleep", `idle on two consecutive checks (${obs.state.idleSince} and ${iso(now)})${paused}${fluxNote}${databaseNote(backupTaken)}`,
-        { ...databaseAtSleep(backupTaken), nextState: {} });
+    return decision("sleep", `idle on two consecutive checks (${obs.state.idleSince} and ${iso(now)})${paused}${fluxNote}${atSleep.note}`,
+        { stopDatabase: atSleep.stopDatabase, applyDbChanges: atSleep.applyDbChanges, nextState: {} });
 }
 
 /**

@@ -93,6 +93,55 @@ export async function putParameter(c: Clients, name: string, value: string, secu
     await c.ssm.send(new PutParameterCommand({ Name: name, Value: value, Type: secure ? "SecureString" : "String", Overwrite: true }));
 }
 
+/** An HTTP answer, whole. */
+export interface Answer {
+    readonly status: number;
+    readonly headers: import("http").OutgoingHttpHeaders;
+    readonly body: Buffer;
+}
+
+/** Sends a request (its body already read) on to `target`, moto, and returns moto's whole answer. */
+export function forward(target: string, req: import("http").IncomingMessage, body: Buffer): Promise<Answer> {
+    const http = require("http") as typeof import("http");
+    return new Promise((resolve, reject) => {
+        const up = http.request(`${target}${req.url}`, { method: req.method, headers: req.headers }, (r) => {
+            const out: Buffer[] = [];
+            r.on("data", (c: Buffer) => out.push(c));
+            r.on("end", () => resolve({ status: r.statusCode ?? 502, headers: r.headers, body: Buffer.concat(out) }));
+        });
+        up.on("error", reject);
+        up.end(body);
+    });
+}
+
+/**
+ * A stand-in on 127.0.0.1 in front of moto for what moto does not model: `answer` gets each request with
+ * its whole body and returns the answer (usually moto's, through forward(), changed or not).
+ */
+export async function standIn(answer: (req: import("http").IncomingMessage, body: Buffer) => Promise<Answer>): Promise<{ endpoint: string; close(): Promise<void> }> {
+    const http = require("http") as typeof import("http");
+    const server = http.createServer((req, res) => {
+        const chunks: Buffer[] = [];
+        req.on("data", (c: Buffer) => chunks.push(c));
+        req.on("end", () => {
+            answer(req, Buffer.concat(chunks)).then(
+                (a) => {
+                    // The body is whole now: its length replaces any chunked encoding moto answered with.
+                    const headers = { ...a.headers, "content-length": String(a.body.length) };
+                    delete headers["transfer-encoding"];
+                    res.writeHead(a.status, headers);
+                    res.end(a.body);
+                },
+                (e: Error) => { res.writeHead(502); res.end(String(e)); });
+        });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    return {
+        endpoint: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
+        close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    };
+}
+
 /**
  * RDS's states that take time, which moto skips (its StopDBInstance is "stopped" at once and its
  * StartDBInstance "available" at once): an HTTP proxy in front of moto that, for `stopMs` after a
@@ -109,64 +158,44 @@ export async function putParameter(c: Clients, name: string, value: string, secu
  * The real SDK parses all of it; everything else is moto's answer unchanged.
  */
 export async function rdsTimingProxy(target: string, timing: { stopMs: number; startMs: number; modifyMs?: number }) {
-    const http = require("http") as typeof import("http");
     const state = {
-        endpoint: "", stoppingUntil: 0, startingUntil: 0, modifyingUntil: 0, refusedStarts: 0, timing,
-        pending: {} as Record<string, string>, actions: [] as string[], backups: undefined as Date[] | undefined, close: async () => {},
+        stoppingUntil: 0, startingUntil: 0, modifyingUntil: 0, refusedStarts: 0, timing,
+        pending: {} as Record<string, string>, actions: [] as string[], backups: undefined as Date[] | undefined,
     };
-    const server = http.createServer((req, res) => {
-        const chunks: Buffer[] = [];
-        req.on("data", (c: Buffer) => chunks.push(c));
-        req.on("end", () => {
-            const body = Buffer.concat(chunks);
-            const query = body.toString("utf8");
-            const action = /(?:^|&)Action=([A-Za-z]+)/.exec(query)?.[1];
-            if (action !== undefined) state.actions.push(action);
-            const now = Date.now();
-            if (action === "ModifyDBInstance" && /(?:^|&)ApplyImmediately=true(?:&|$)/.test(query)) {
-                // Applied now: moto has nothing to change (it never held them), so answer as RDS does.
-                if (Object.keys(state.pending).length > 0) state.modifyingUntil = now + (state.timing.modifyMs ?? 1_000);
-                state.pending = {};
-            }
-            if (action === "StartDBInstance" && now < state.stoppingUntil) {
-                state.refusedStarts += 1;
-                res.writeHead(400, { "content-type": "text/xml" });
-                res.end(`<ErrorResponse xmlns="http://rds.amazonaws.com/doc/2014-10-31/"><Error><Type>Sender</Type><Code>InvalidDBInstanceState</Code><Message>Instance is not in stopped state.</Message></Error><RequestId>0</RequestId></ErrorResponse>`);
-                return;
-            }
-            const up = http.request(`${target}${req.url}`, { method: req.method, headers: req.headers }, (r) => {
-                const out: Buffer[] = [];
-                r.on("data", (c: Buffer) => out.push(c));
-                r.on("end", () => {
-                    let text = Buffer.concat(out).toString("utf8");
-                    if (action === "StopDBInstance" && r.statusCode === 200) state.stoppingUntil = Date.now() + state.timing.stopMs;
-                    if (action === "StartDBInstance" && r.statusCode === 200) state.startingUntil = Date.now() + state.timing.startMs;
-                    if (action === "DescribeDBSnapshots" && state.backups !== undefined && /SnapshotType=automated/.test(query)) {
-                        const id = /DBInstanceIdentifier=([^&]+)/.exec(query)?.[1] ?? "";
-                        const snapshots = state.backups.map((at) => `<DBSnapshot><DBSnapshotIdentifier>rds:${id}-${at.toISOString().slice(0, 16).replace(/[T:]/g, "-")}</DBSnapshotIdentifier><DBInstanceIdentifier>${id}</DBInstanceIdentifier><SnapshotCreateTime>${at.toISOString()}</SnapshotCreateTime><Engine>postgres</Engine><Status>available</Status><SnapshotType>automated</SnapshotType></DBSnapshot>`).join("");
-                        text = text.replace(/<DBSnapshots\s*\/>|<DBSnapshots>[\s\S]*<\/DBSnapshots>/, `<DBSnapshots>${snapshots}</DBSnapshots>`);
-                    }
-                    if (action === "DescribeDBInstances") {
-                        if (Date.now() < state.stoppingUntil) text = text.replace(/<DBInstanceStatus>stopped<\/DBInstanceStatus>/g, "<DBInstanceStatus>stopping</DBInstanceStatus>");
-                        if (Date.now() < state.startingUntil) text = text.replace(/<DBInstanceStatus>available<\/DBInstanceStatus>/g, "<DBInstanceStatus>starting</DBInstanceStatus>");
-                        if (Date.now() < state.modifyingUntil) text = text.replace(/<DBInstanceStatus>available<\/DBInstanceStatus>/g, "<DBInstanceStatus>modifying</DBInstanceStatus>");
-                        const fields = Object.entries(state.pending).map(([k, v]) => `<${k}>${v}</${k}>`).join("");
-                        text = text.replace(/<PendingModifiedValues\s*\/>|<PendingModifiedValues>[\s\S]*?<\/PendingModifiedValues>/g, "");
-                        if (fields) text = text.replace(/(<DBInstanceStatus>[a-z-]+<\/DBInstanceStatus>)/g, `$1<PendingModifiedValues>${fields}</PendingModifiedValues>`);
-                    }
-                    const headers = { ...r.headers, "content-length": String(Buffer.byteLength(text)) };
-                    res.writeHead(r.statusCode ?? 502, headers);
-                    res.end(text);
-                });
-            });
-            up.on("error", (e: Error) => { res.writeHead(502); res.end(String(e)); });
-            up.end(body);
-        });
+    const server = await standIn(async (req, body) => {
+        const query = body.toString("utf8");
+        const action = /(?:^|&)Action=([A-Za-z]+)/.exec(query)?.[1];
+        if (action !== undefined) state.actions.push(action);
+        const now = Date.now();
+        if (action === "ModifyDBInstance" && /(?:^|&)ApplyImmediately=true(?:&|$)/.test(query)) {
+            // Applied now: moto has nothing to change (it never held them), so answer as RDS does.
+            if (Object.keys(state.pending).length > 0) state.modifyingUntil = now + (state.timing.modifyMs ?? 1_000);
+            state.pending = {};
+        }
+        if (action === "StartDBInstance" && now < state.stoppingUntil) {
+            state.refusedStarts += 1;
+            return { status: 400, headers: { "content-type": "text/xml" }, body: Buffer.from(`<ErrorResponse xmlns="http://rds.amazonaws.com/doc/2014-10-31/"><Error><Type>Sender</Type><Code>InvalidDBInstanceState</Code><Message>Instance is not in stopped state.</Message></Error><RequestId>0</RequestId></ErrorResponse>`) };
+        }
+        const r = await forward(target, req, body);
+        let text = r.body.toString("utf8");
+        if (action === "StopDBInstance" && r.status === 200) state.stoppingUntil = Date.now() + state.timing.stopMs;
+        if (action === "StartDBInstance" && r.status === 200) state.startingUntil = Date.now() + state.timing.startMs;
+        if (action === "DescribeDBSnapshots" && state.backups !== undefined && /SnapshotType=automated/.test(query)) {
+            const id = /DBInstanceIdentifier=([^&]+)/.exec(query)?.[1] ?? "";
+            const snapshots = state.backups.map((at) => `<DBSnapshot><DBSnapshotIdentifier>rds:${id}-${at.toISOString().slice(0, 16).replace(/[T:]/g, "-")}</DBSnapshotIdentifier><DBInstanceIdentifier>${id}</DBInstanceIdentifier><SnapshotCreateTime>${at.toISOString()}</SnapshotCreateTime><Engine>postgres</Engine><Status>available</Status><SnapshotType>automated</SnapshotType></DBSnapshot>`).join("");
+            text = text.replace(/<DBSnapshots\s*\/>|<DBSnapshots>[\s\S]*<\/DBSnapshots>/, `<DBSnapshots>${snapshots}</DBSnapshots>`);
+        }
+        if (action === "DescribeDBInstances") {
+            if (Date.now() < state.stoppingUntil) text = text.replace(/<DBInstanceStatus>stopped<\/DBInstanceStatus>/g, "<DBInstanceStatus>stopping</DBInstanceStatus>");
+            if (Date.now() < state.startingUntil) text = text.replace(/<DBInstanceStatus>available<\/DBInstanceStatus>/g, "<DBInstanceStatus>starting</DBInstanceStatus>");
+            if (Date.now() < state.modifyingUntil) text = text.replace(/<DBInstanceStatus>available<\/DBInstanceStatus>/g, "<DBInstanceStatus>modifying</DBInstanceStatus>");
+            const fields = Object.entries(state.pending).map(([k, v]) => `<${k}>${v}</${k}>`).join("");
+            text = text.replace(/<PendingModifiedValues\s*\/>|<PendingModifiedValues>[\s\S]*?<\/PendingModifiedValues>/g, "");
+            if (fields) text = text.replace(/(<DBInstanceStatus>[a-z-]+<\/DBInstanceStatus>)/g, `$1<PendingModifiedValues>${fields}</PendingModifiedValues>`);
+        }
+        return { ...r, body: Buffer.from(text) };
     });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    state.endpoint = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-    state.close = () => new Promise<void>((resolve) => server.close(() => resolve()));
-    return state;
+    return Object.assign(state, server);
 }
 
 /**
@@ -179,33 +208,13 @@ export async function rdsTimingProxy(target: string, timing: { stopMs: number; s
  * arrived, as DynamoDB applies writes to one item; the takers still race each other over HTTP.
  */
 export async function serialisingProxy(target: string) {
-    const http = require("http") as typeof import("http");
-    let queue: Promise<void> = Promise.resolve();
-    const state = { endpoint: "", forwarded: 0, close: async () => {} };
-    const server = http.createServer((req, res) => {
-        const chunks: Buffer[] = [];
-        req.on("data", (c: Buffer) => chunks.push(c));
-        req.on("end", () => {
-            const body = Buffer.concat(chunks);
-            queue = queue.then(() => new Promise<void>((done) => {
-                const up = http.request(`${target}${req.url}`, { method: req.method, headers: req.headers }, (r) => {
-                    const out: Buffer[] = [];
-                    r.on("data", (c: Buffer) => out.push(c));
-                    r.on("end", () => {
-                        state.forwarded += 1;
-                        res.writeHead(r.statusCode ?? 502, r.headers);
-                        res.end(Buffer.concat(out));
-                        done();
-                    });
-                });
-                up.on("error", (e: Error) => { res.writeHead(502); res.end(String(e)); done(); });
-                up.end(body);
-            }));
-        });
+    let queue: Promise<unknown> = Promise.resolve();
+    const state = { forwarded: 0 };
+    const server = await standIn((req, body) => {
+        const answer = queue.then(() => forward(target, req, body)).then((r) => { state.forwarded += 1; return r; });
+        queue = answer.catch(() => undefined);
+        return answer;
     });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    state.endpoint = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-    state.close = () => new Promise<void>((resolve) => server.close(() => resolve()));
-    return state;
+    return Object.assign(state, server);
 }
 

@@ -8,7 +8,6 @@
 // as long as the "update" lasts, then forwards to moto. The real SDK parses the error; the adapter retries.
 
 import { strict as assert } from "assert";
-import * as http from "http";
 import { DescribeNodegroupCommand } from "@aws-sdk/client-eks";
 import { DescribeDBInstancesCommand, StopDBInstanceCommand } from "@aws-sdk/client-rds";
 import { operatorSleep, operatorWake, status, wake, watch, keepAwake, type Clients } from "../functions/handlers";
@@ -16,8 +15,8 @@ import { eksScalingProblem, scaleNodes, scalingFor } from "../functions/eks";
 import { describeDb, startDb, stopDb } from "../functions/rds";
 import { readKeepAwake } from "../functions/ssm";
 import { acquireLease, releaseLease, withLease } from "../functions/lease";
-import { contextFor, createWorld, motoClients, rdsTimingProxy, serialisingProxy, settingsAround, type World } from "./power-fixtures";
-import { freePort, startMoto, type Moto } from "./services";
+import { contextFor, createWorld, forward, motoClients, rdsTimingProxy, serialisingProxy, settingsAround, standIn, type World } from "./power-fixtures";
+import { startMoto, type Moto } from "./services";
 
 async function nodeGroup(c: Clients, w: World) {
     const out = await c.eks.send(new DescribeNodegroupCommand({ clusterName: w.clusterName, nodegroupName: w.nodeGroupName }));
@@ -29,33 +28,18 @@ async function dbStatus(c: Clients, w: World) {
 }
 
 /** Forwards to moto; while `busyUntil` is in the future, refuses UpdateNodegroupConfig as EKS does. */
-async function faultProxy(target: string): Promise<{ endpoint: string; refused: number; forwardedUpdates: number; busyUntil: number; close(): Promise<void> }> {
-    const state = { endpoint: "", refused: 0, forwardedUpdates: 0, busyUntil: 0, close: async () => {} };
-    const server = http.createServer((req, res) => {
+async function faultProxy(target: string) {
+    const state = { refused: 0, forwardedUpdates: 0, busyUntil: 0 };
+    const server = await standIn(async (req, body) => {
         const isUpdate = req.method === "POST" && /^\/clusters\/[^/]+\/node-groups\/[^/]+\/update-config$/.test(req.url ?? "");
-        const chunks: Buffer[] = [];
-        req.on("data", (c) => chunks.push(c));
-        req.on("end", () => {
-            if (isUpdate && Date.now() < state.busyUntil) {
-                state.refused += 1;
-                res.writeHead(409, { "content-type": "application/json", "x-amzn-errortype": "ResourceInUseException" });
-                res.end(JSON.stringify({ message: "Nodegroup cannot be updated as it is currently in UPDATING state" }));
-                return;
-            }
-            if (isUpdate) state.forwardedUpdates += 1;
-            const up = http.request(`${target}${req.url}`, { method: req.method, headers: req.headers }, (r) => {
-                res.writeHead(r.statusCode ?? 502, r.headers);
-                r.pipe(res);
-            });
-            up.on("error", (e) => { res.writeHead(502); res.end(String(e)); });
-            up.end(Buffer.concat(chunks));
-        });
+        if (isUpdate && Date.now() < state.busyUntil) {
+            state.refused += 1;
+            return { status: 409, headers: { "content-type": "application/json", "x-amzn-errortype": "ResourceInUseException" }, body: Buffer.from(JSON.stringify({ message: "Nodegroup cannot be updated as it is currently in UPDATING state" })) };
+        }
+        if (isUpdate) state.forwardedUpdates += 1;
+        return forward(target, req, body);
     });
-    const port = await freePort();
-    await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
-    state.endpoint = `http://127.0.0.1:${port}`;
-    state.close = () => new Promise<void>((resolve) => server.close(() => resolve()));
-    return state;
+    return Object.assign(state, server);
 }
 
 describe("NightlyScheduler against moto", function () {
