@@ -96,8 +96,40 @@ function errorCount(): number {
     return state.getStore().logErrorCount;
 }
 
+/**
+ * The resources whose outputs flow into a resource's inputs, as the SDK computes them when it
+ * serialises the inputs (every Output's resources, at any depth of the props).
+ */
+async function propertyDependencies(props: unknown, seen = new Set<unknown>()): Promise<pulumi.Resource[]> {
+    if (props === null || typeof props !== "object" || seen.has(props)) return [];
+    seen.add(props);
+    if (pulumi.Output.isInstance(props)) {
+        const output = props as unknown as { allResources?: () => Promise<Set<pulumi.Resource>>; resources: () => Set<pulumi.Resource> };
+        const direct = output.allResources ? await output.allResources() : output.resources();
+        // An Output's value may itself hold Outputs (an apply that returns an object of Outputs).
+        const inner = await new Promise<unknown>((resolve) => (props as pulumi.Output<unknown>).apply((v) => { resolve(v); return v; }));
+        return [...direct, ...(await propertyDependencies(inner, seen))];
+    }
+    if (pulumi.Resource.isInstance(props)) return [];
+    const values = Array.isArray(props) ? props : Object.values(props as Record<string, unknown>);
+    const found: pulumi.Resource[] = [];
+    for (const v of values) found.push(...(await propertyDependencies(v, seen)));
+    return found;
+}
+
+/**
+ * What the SDK sends the engine as a resource's dependencies: a component stands for the custom
+ * resources below it (the SDK's own expansion, used here so that the recorded graph is the engine's).
+ */
+async function engineDependencies(resource: pulumi.Resource, direct: readonly pulumi.Resource[]): Promise<pulumi.Resource[]> {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const sdk = require("@pulumi/pulumi/runtime/dependsOn") as { getAllTransitivelyReferencedResources?: (r: Set<pulumi.Resource>, exclude: Set<pulumi.Resource>) => Promise<pulumi.Resource[]> };
+    if (typeof sdk.getAllTransitivelyReferencedResources !== "function") throw new Error("@pulumi/pulumi no longer exports runtime/dependsOn.getAllTransitivelyReferencedResources: update offline/evaluate.ts");
+    return sdk.getAllTransitivelyReferencedResources(new Set(direct), new Set([resource]));
+}
+
 /** The options the engine acts on, with dependencies named the way the recorded resources are. */
-function recordedOptions(opts: pulumi.CustomResourceOptions, keys: ReadonlyMap<pulumi.Resource, string>): RecordedOptions {
+function recordedOptions(opts: pulumi.CustomResourceOptions, keys: ReadonlyMap<pulumi.Resource, string>, engineDeps: readonly pulumi.Resource[]): RecordedOptions {
     // The program passes dependsOn as a resource or a plain array of resources; an Output of resources
     // would need resolving and is not used, so it is refused rather than silently dropped.
     const raw = opts.dependsOn;
@@ -105,12 +137,16 @@ function recordedOptions(opts: pulumi.CustomResourceOptions, keys: ReadonlyMap<p
         throw new Error("dependsOn as an Output is not recorded by offline/evaluate.ts: pass resources");
     }
     const dependsOn = (raw === undefined ? [] : Array.isArray(raw) ? raw : [raw]) as pulumi.Resource[];
+    const name = (d: pulumi.Resource) => keys.get(d) ?? "(unknown)";
     return {
         ignoreChanges: [...(opts.ignoreChanges ?? [])],
-        dependsOn: dependsOn.map((d) => keys.get(d) ?? "(unknown)"),
+        dependsOn: dependsOn.map(name),
         retainOnDelete: opts.retainOnDelete ?? false,
         deleteBeforeReplace: opts.deleteBeforeReplace ?? false,
         protect: opts.protect ?? false,
+        deletedWith: opts.deletedWith ? name(opts.deletedWith) : undefined,
+        deleteTimeout: opts.customTimeouts?.delete,
+        dependencies: [...new Set(engineDeps.map(name))].sort(),
     };
 }
 
@@ -141,6 +177,7 @@ export async function evaluate(options: EvaluateOptions): Promise<Evaluation> {
         const keys = new Map<pulumi.Resource, string>();
         const parents = new Map<string, string>();
         const resourceOptions = new Map<string, pulumi.CustomResourceOptions>();
+        const resourceProps = new Map<string, unknown>();
         let outputs: Record<string, unknown> = {};
         await pulumi.runtime.runInPulumiStack(async () => {
             pulumi.runtime.registerStackTransformation((args) => {
@@ -148,6 +185,7 @@ export async function evaluate(options: EvaluateOptions): Promise<Evaluation> {
                 keys.set(args.resource, key);
                 parents.set(key, args.opts.parent ? keys.get(args.opts.parent) ?? "stack" : "stack");
                 resourceOptions.set(key, args.opts as pulumi.CustomResourceOptions);
+                resourceProps.set(key, args.props);
                 return undefined;
             });
             outputs = (await program({ today })) ?? {};
@@ -161,14 +199,19 @@ export async function evaluate(options: EvaluateOptions): Promise<Evaluation> {
         if (errorCount() > 0) failures.push(`${errorCount()} error(s) logged by the Pulumi runtime (see above)`);
         if (failures.length > 0) throw new Error(`evaluating stack ${options.stack} failed:\n  - ${failures.join("\n  - ")}`);
 
+        const objects = new Map([...keys.entries()].map(([resource, key]) => [key, resource]));
         for (const r of mocks.resources) {
             if (r.type === "pulumi:pulumi:Stack") continue;
             const key = `${r.type}::${r.name}`;
             r.parent = parents.get(key);
             const opts = resourceOptions.get(key);
-            if (opts) r.options = recordedOptions(opts, keys);
+            const object = objects.get(key);
+            if (opts && object) {
+                const raw = opts.dependsOn;
+                const explicit = (raw === undefined ? [] : Array.isArray(raw) ? raw : [raw]) as pulumi.Resource[];
+                r.options = recordedOptions(opts, keys, await engineDependencies(object, [...explicit, ...(await propertyDependencies(resourceProps.get(key)))]));
+            }
         }
-        const objects = new Map([...keys.entries()].map(([resource, key]) => [key, resource]));
         return new Evaluation({ ...config, today }, mocks.resources, mocks.invokes, outputs, objects);
     } finally {
         process.off("unhandledRejection", onRejection);

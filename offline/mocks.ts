@@ -34,6 +34,16 @@ export interface RecordedOptions {
     readonly retainOnDelete: boolean;
     readonly deleteBeforeReplace: boolean;
     readonly protect: boolean;
+    /** "type::name" of the resource whose deletion makes deleting this one unnecessary (skipped). */
+    readonly deletedWith?: string;
+    /** How long the engine waits for the delete (customTimeouts.delete), where set. */
+    readonly deleteTimeout?: string;
+    /**
+     * "type::name" of every resource the engine orders this one after: the explicit dependsOn and the
+     * resources whose outputs flow into its inputs (what Pulumi stores as `dependencies`). A destroy
+     * deletes this resource before any of them.
+     */
+    readonly dependencies: readonly string[];
 }
 
 export interface RecordedInvoke {
