@@ -68,6 +68,13 @@ export function componentFromStackFolder(component: string): string {
  * (kustomize-controller reads the HelmRelease's Ready condition), so a failing Airflow shows on
  * `flux get kustomizations` and in the controller's events instead of a green root. Its timeout is
  * longer than one HelmRelease attempt (10m) so that a first install has room to finish.
+ *
+ * deletionPolicy WaitForTermination (in the Kustomization CRD of Flux 2.8, which the cluster runs;
+ * tests validate this object against it): deleting this Kustomization deletes what it applied and
+ * keeps its finalizer until every such object has terminated. Pulumi's delete of it waits for the finalizer, so the Airflow
+ * HelmRelease is uninstalled, the Ingress gone and the controller's ALB deleted before Pulumi moves on
+ * to what the Kustomization depends on (the load balancer controller, Flux, the UI's security group).
+ * The default (MirrorPrune) deletes the objects and lets go at once: the destroy would race the ALB.
  */
 export function rootKustomization(options: RootKustomizationOptions) {
     return {
@@ -81,6 +88,7 @@ export function rootKustomization(options: RootKustomizationOptions) {
             path: options.path,
             prune: true,
             wait: true,
+            deletionPolicy: "WaitForTermination",
             ...(options.components && options.components.length > 0 ? { components: options.components.map(componentFromStackFolder) } : {}),
             sourceRef: { kind: "GitRepository", name: GITOPS_SOURCE },
             postBuild: { substituteFrom: [{ kind: "ConfigMap", name: PLATFORM_SETTINGS }] },

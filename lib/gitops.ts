@@ -25,6 +25,11 @@ export const HELM_REPOSITORY_URL = "https://airflow.apache.org";
  *   ReplicaSet until the new one is ready), so retrying in place loses nothing.
  * - drift detection on: a hand edit of an Airflow object is put back at the next reconcile. The
  *   two Jobs opt out by annotation (lib/airflow-values.ts plainJob).
+ * - uninstall waits (disableWait false, written out because the teardown relies on it): deleting the
+ *   HelmRelease returns only once Helm has seen every object of the release gone, the UI's Ingress
+ *   included, and the Ingress is gone only once the load balancer controller has deleted its ALB and
+ *   target group and removed its finalizer. The root Kustomization waits for this (deletionPolicy
+ *   WaitForTermination, k8s/flux-sources.ts), so a destroy removes the ALB before the controller.
  */
 export function airflowHelmRelease() {
     return {
@@ -45,6 +50,7 @@ export function airflowHelmRelease() {
             },
             install: { strategy: { name: "RetryOnFailure", retryInterval: "2m" } },
             upgrade: { cleanupOnFail: true, strategy: { name: "RetryOnFailure", retryInterval: "2m" } },
+            uninstall: { disableWait: false, timeout: "10m" },
             driftDetection: { mode: "enabled" },
             values: airflowValues(),
         },

@@ -16,7 +16,7 @@ import { certificateNames, rootCaName } from "../lib/rds-ca";
 import { API_SERVER_PORT, UI_ALB_ROLE_TAG } from "../components/airflow-cluster";
 import { valueOf, type Evaluation } from "../offline/evaluate";
 import { T, only } from "./resources";
-import { fluxSchema, fluxValidator, validateKubernetes } from "./schemas";
+import { fluxSchema, fluxValidator, prunedFields, validateKubernetes } from "./schemas";
 import { requireUpstream } from "./upstream";
 import { STACKS, stackEvaluation } from "./stacks";
 
@@ -327,7 +327,11 @@ for (const stack of STACKS) {
                     assert.ok(validate, `no schema for ${o.inputs.apiVersion} ${o.inputs.kind}`);
                     assert.equal(o.type, `kubernetes:${o.inputs.apiVersion}:${o.inputs.kind}`);
                     assert.ok(validate(o.inputs), `${o.name}: ${JSON.stringify(validate.errors)}`);
+                    assert.deepEqual(prunedFields(o.inputs), [], `${o.name}: fields the API server would drop`);
                 }
+                // The pruning check does check: a field Flux 2.8 does not have would be dropped.
+                const root = only(e, "kubernetes:kustomize.toolkit.fluxcd.io/v1:Kustomization", "cluster-gitops-root").inputs;
+                assert.deepEqual(prunedFields({ ...root, spec: { ...root.spec, deletionPolicyy: "WaitForTermination" } }), ["spec.deletionPolicyy"]);
                 // The schemas do check: a Kustomization without prune, a GitRepository with a bad interval.
                 const kustomization = only(e, "kubernetes:kustomize.toolkit.fluxcd.io/v1:Kustomization", "cluster-gitops-root").inputs;
                 const { prune: _prune, ...noPrune } = kustomization.spec;

@@ -18,7 +18,7 @@ import { applyImagePolicySetters } from "../lib/image-tags";
 import { PLATFORM_SETTING_KEYS, platformSettings, schedulerReplicasFor, uiExposure, type PlatformSettings } from "../lib/platform-settings";
 import { parseConfig, type PlatformConfig } from "../lib/config";
 import { newestImageTimeline, nodeLeadProblem, type DeliveryPath } from "../lib/wake-timeline";
-import { fluxValidator, validateKubernetes } from "./schemas";
+import { fluxValidator, prunedFields, validateKubernetes } from "./schemas";
 import { stackEvaluation } from "./stacks";
 import { byKind, chart, helmTemplate, kustomizeBuild, requireUpstream, type Obj } from "./upstream";
 
@@ -436,6 +436,7 @@ describe("GitOps tree through the real kustomize, Flux's substitution and the re
                     const validate = fluxValidator(o);
                     assert.ok(validate, `${stack}: Flux 2.8.5 serves no ${o.apiVersion} ${o.kind}`);
                     assert.ok(validate(o), `${stack} ${o.kind} ${o.metadata.name}: ${JSON.stringify(validate.errors)}`);
+                    assert.deepEqual(prunedFields(o), [], `${stack} ${o.kind} ${o.metadata.name}: fields the API server would drop`);
                     flux++;
                 } else {
                     await validateKubernetes(o).catch((err: Error) => assert.fail(`${stack} ${o.kind} ${o.metadata?.name}: ${err.message}`));

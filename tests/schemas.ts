@@ -50,6 +50,41 @@ export function fluxSchema(o: Readonly<Record<string, unknown>>): ValidateFuncti
     return validate;
 }
 
+interface StructuralSchema {
+    readonly properties?: Record<string, StructuralSchema>;
+    readonly additionalProperties?: boolean | StructuralSchema;
+    readonly items?: StructuralSchema;
+    readonly "x-kubernetes-preserve-unknown-fields"?: boolean;
+}
+
+/**
+ * The fields the API server would drop from a Flux object: CRDs have structural schemas, and the API
+ * server prunes every field they do not declare, silently (Kubernetes docs, "Extend the Kubernetes
+ * API with CustomResourceDefinitions", Field pruning), where a schema validator accepts them. A
+ * misspelt or too-new field (`deletionPolicy` on an older Flux) would pass validation and do nothing.
+ */
+export function prunedFields(o: Readonly<Record<string, unknown>>): string[] {
+    const schema = fluxServedSchemas().get(`${o.apiVersion}/${o.kind}`) as StructuralSchema | undefined;
+    assert.ok(schema, `no stored Flux schema for ${o.apiVersion} ${o.kind}`);
+    const found: string[] = [];
+    const walk = (value: unknown, at: StructuralSchema, where: string) => {
+        if (at["x-kubernetes-preserve-unknown-fields"] || value === null || typeof value !== "object") return;
+        if (Array.isArray(value)) {
+            if (at.items) value.forEach((v, i) => walk(v, at.items!, `${where}[${i}]`));
+            return;
+        }
+        for (const [k, v] of Object.entries(value)) {
+            const declared = at.properties?.[k] ?? (typeof at.additionalProperties === "object" ? at.additionalProperties : undefined);
+            if (declared) walk(v, declared, `${where}.${k}`);
+            else if (at.additionalProperties !== true) found.push(`${where}.${k}`);
+        }
+    };
+    // apiVersion, kind and metadata are the API server's own, not the CRD schema's.
+    const { apiVersion: _a, kind: _k, metadata: _m, ...rest } = o;
+    walk(rest, schema, "");
+    return found.map((f) => f.slice(1));
+}
+
 /** ajv's one-line rendering of a Flux validator's errors. */
 export const fluxErrorsText = (errors: ErrorObject[] | null | undefined): string => fluxAjv.errorsText(errors);
 
