@@ -92,6 +92,7 @@ export = async (options: { today?: Date } = {}) => {
         tags: standardTags(cfg),
         vpcId: network.vpcId,
         vpcCidr: network.vpcCidr,
+        network,
         privateSubnetIds: network.privateSubnetIds,
         ...cfg.cluster,
         logRetentionDays: cfg.logRetentionDays,

@@ -73,6 +73,13 @@ export interface AirflowClusterArgs extends ClusterSettings {
     readonly tags: Readonly<Record<string, string>>;
     readonly vpcId: pulumi.Input<string>;
     readonly vpcCidr: string;
+    /**
+     * The network (the Network component): the public subnets the UI's ALB lives in, and the NAT and
+     * routes through which the controllers reach AWS. A destroy keeps all of it until Airflow's
+     * delivery is gone (the root Kustomization depends on it), so the controller can still delete the
+     * ALB and the subnets are free of it when their turn comes.
+     */
+    readonly network: pulumi.Resource;
     /** One private subnet per zone: the control plane's interfaces and the nodes go here. */
     readonly privateSubnetIds: pulumi.Input<string>[];
     readonly logRetentionDays: number;
@@ -145,6 +152,8 @@ export class AirflowCluster extends pulumi.ComponentResource {
     /** Whether the UI gets a load balancer, and why. */
     public readonly uiExposure: { readonly value: boolean; readonly reason: string };
     private readonly name: string;
+    /** What every Kubernetes object is deleted with (k8sOptions). */
+    private readonly cluster: aws.eks.Cluster;
 
     constructor(name: string, args: AirflowClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("data-platform:index:AirflowCluster", name, {}, opts);
@@ -194,20 +203,19 @@ export class AirflowCluster extends pulumi.ComponentResource {
             bootstrapSelfManagedAddons: false,
             deletionProtection: args.protectFromDeletion,
         }, { parent: this, dependsOn: [logGroup, clusterPolicy] });
+        this.cluster = cluster;
 
         const clusterSecurityGroupId = cluster.vpcConfig.apply((c) => c.clusterSecurityGroupId);
-        if (!publicEndpoint) {
-            // With the public endpoint off, the API is reached from inside the VPC: a deploy host or a
-            // CloudShell VPC environment in a private subnet (README, "Reaching the cluster").
-            new aws.vpc.SecurityGroupIngressRule(`${name}-api-from-vpc`, {
-                securityGroupId: clusterSecurityGroupId,
-                description: "Kubernetes API (private endpoint) from hosts inside the VPC",
-                ipProtocol: "tcp",
-                fromPort: 443,
-                toPort: 443,
-                cidrIpv4: args.vpcCidr,
-            }, parent);
-        }
+        // With the public endpoint off, the API is reached from inside the VPC: a deploy host or a
+        // CloudShell VPC environment in a private subnet (README, "Reaching the cluster").
+        const apiFromVpc = publicEndpoint ? undefined : new aws.vpc.SecurityGroupIngressRule(`${name}-api-from-vpc`, {
+            securityGroupId: clusterSecurityGroupId,
+            description: "Kubernetes API (private endpoint) from hosts inside the VPC",
+            ipProtocol: "tcp",
+            fromPort: 443,
+            toPort: 443,
+            cidrIpv4: args.vpcCidr,
+        }, parent);
 
         // IAM roles for service accounts: the cluster's OIDC issuer as an identity provider.
         const issuerUrl = cluster.identities.apply((ids) => ids[0].oidcs![0].issuer!);
@@ -239,18 +247,20 @@ export class AirflowCluster extends pulumi.ComponentResource {
         this.nodeRoleName = nodes.role.name;
         this.kubeconfig = pulumi.all([cluster.name, cluster.endpoint, cluster.certificateAuthority]).apply(([clusterName, endpoint, ca]) =>
             JSON.stringify(kubeconfig({ clusterName, endpoint, certificateAuthorityData: ca.data!, region: args.region })));
-        // Every Kubernetes object goes through this provider; it is usable once an admin is mapped.
-        this.kubeProvider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig, enableServerSideApply: true }, { parent: this, dependsOn: admins });
+        // Every Kubernetes object goes through this provider; it is usable once an admin is mapped and
+        // the API is open to the deploy host, and a destroy keeps both until the last object is gone.
+        this.kubeProvider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig, enableServerSideApply: true },
+            { parent: this, dependsOn: [...admins, ...(apiFromVpc ? [apiFromVpc] : [])] });
 
         // The NightlyScheduler's watcher reads Flux's delivery objects (its access entry maps it to this group).
         const reader = fluxStatusReader();
         new k8s.rbac.v1.ClusterRole(`${name}-flux-status-role`, reader.clusterRole, this.k8sOptions);
         new k8s.rbac.v1.ClusterRoleBinding(`${name}-flux-status-binding`, reader.clusterRoleBinding, this.k8sOptions);
 
-        const controllers = this.controllers(args, cluster, nodes.group);
+        const controllers = this.controllers(args, cluster, nodes);
         this.logShipperRoleArn = controllers.logShipperRoleArn;
         this.imageReflectorRoleName = controllers.imageReflectorRoleName;
-        const delivery = this.airflowDelivery(name, args, controllers.flux);
+        const delivery = this.airflowDelivery(name, args, controllers);
         this.gitopsDeployKey = delivery.deployKey;
         this.gitopsWriteDeployKey = delivery.writeDeployKey;
         this.adminPassword = delivery.adminPassword;
@@ -277,9 +287,16 @@ export class AirflowCluster extends pulumi.ComponentResource {
         return allowPortFrom(`${this.name}-api-from-${client}`, this.nodeSecurityGroupId, 443, grant, this);
     }
 
-    /** Kubernetes objects and Helm releases, all through the cluster's provider. */
+    /**
+     * Kubernetes objects and Helm releases, all through the cluster's provider, and deleted with the
+     * cluster: a destroy does not delete them one by one (the cluster's deletion takes them all), so no
+     * namespace waits on a finalizer whose controller Pulumi has already removed (fluxcd/flux2 #632,
+     * pulumi-kubernetes #1920 and #2675), and nothing needs the nodes awake except the one object that
+     * must be deleted first, the root Kustomization (airflowDelivery). A `pulumi up` that removes one of
+     * them still deletes it.
+     */
     private get k8sOptions() {
-        return { parent: this, provider: this.kubeProvider };
+        return { parent: this, provider: this.kubeProvider, deletedWith: this.cluster };
     }
 
     private namespace(part: string, manifest: ReturnType<typeof namespace>): k8s.core.v1.Namespace {
@@ -307,32 +324,41 @@ export class AirflowCluster extends pulumi.ComponentResource {
      * The platform controllers: the AWS Load Balancer Controller, Fluent Bit and Flux, each calling AWS
      * through its own IRSA role; no application permission on the node role.
      */
-    private controllers(args: AirflowClusterArgs, cluster: aws.eks.Cluster, nodes: aws.eks.NodeGroup) {
+    private controllers(args: AirflowClusterArgs, cluster: aws.eks.Cluster, { group: nodes, dns }: { group: aws.eks.NodeGroup; dns: aws.eks.Addon }) {
         const namespaces = platformNamespaces();
         const fluxSystem = this.namespace("flux-system", namespaces.fluxSystem);
 
-        const lbcRole = this.serviceAccountRole("load-balancer-controller", SERVICE_ACCOUNTS.loadBalancerController,
+        const { role: lbcRole, policy: lbcPolicy } = this.serviceAccountRole("load-balancer-controller", SERVICE_ACCOUNTS.loadBalancerController,
             // The upstream policy of the pinned controller, unchanged (k8s/iam/README.md).
             JSON.parse(loadBalancerControllerPolicyDocument()) as PolicyDocument, "AWS Load Balancer Controller: ALBs for Ingresses of class alb");
-        this.helmRelease("load-balancer-controller",
-            pulumi.all([cluster.name, args.vpcId, lbcRole.arn]).apply(([clusterName, vpcId, roleArn]) =>
-                loadBalancerControllerRelease({ clusterName, region: args.region, vpcId, roleArn, defaultTags: args.tags })),
-            [nodes]);
+        // What the ALBs send to the pods from: no rule of its own (the controller admits it on the nodes'
+        // group); Pulumi's, so that a destroy deletes it after the ALB (k8s/controllers.ts).
+        const backendSg = new aws.ec2.SecurityGroup(`${this.name}-lb-backend-sg`, {
+            vpcId: args.vpcId,
+            description: "Load balancers to the pods: the source the nodes' group admits (rules by the load balancer controller)",
+            tags: { Name: `${this.name}-lb-backend` },
+        }, { parent: this });
+        const loadBalancerController = this.helmRelease("load-balancer-controller",
+            pulumi.all([cluster.name, args.vpcId, lbcRole.arn, backendSg.id]).apply(([clusterName, vpcId, roleArn, backendSecurityGroupId]) =>
+                loadBalancerControllerRelease({ clusterName, region: args.region, vpcId, roleArn, backendSecurityGroupId, defaultTags: args.tags })),
+            // Its permissions and the cluster's DNS (it resolves the AWS endpoints) before it starts, and
+            // on destroy until it has deleted the ALB.
+            [nodes, dns, ...(lbcPolicy ? [lbcPolicy] : [])]);
 
         const shipperRoleArn = args.logSearch ? this.logShipper(args.region, args.logSearch, namespaces.logging) : undefined;
 
         // Its policy (tag listing on the Airflow repository only) is granted by the Registry.
-        const reflectorRole = this.serviceAccountRole("image-reflector", SERVICE_ACCOUNTS.imageReflector, undefined,
+        const { role: reflectorRole } = this.serviceAccountRole("image-reflector", SERVICE_ACCOUNTS.imageReflector, undefined,
             "Flux image reflector: lists the Airflow image's tags in ECR");
         // The chart's pre-install check runs as a Job: it needs a node.
         const flux = this.helmRelease("flux", reflectorRole.arn.apply((imageReflectorRoleArn) => fluxRelease({ imageReflectorRoleArn })), [fluxSystem, nodes]);
-        return { logShipperRoleArn: shipperRoleArn, imageReflectorRoleName: reflectorRole.name, flux };
+        return { logShipperRoleArn: shipperRoleArn, imageReflectorRoleName: reflectorRole.name, flux, loadBalancerController };
     }
 
     /** Fluent Bit: every container's log to the search domain, signed with its own role. */
     private logShipper(region: string, search: NonNullable<AirflowClusterArgs["logSearch"]>, logging: ReturnType<typeof namespace>): pulumi.Output<string> {
         const ns = this.namespace("logging", logging);
-        const role = this.serviceAccountRole("log-shipper", SERVICE_ACCOUNTS.fluentBit,
+        const { role } = this.serviceAccountRole("log-shipper", SERVICE_ACCOUNTS.fluentBit,
             pulumi.output(search.domainArn).apply(openSearchWriterPolicy), "Fluent Bit: writes container logs to the log-search domain");
         this.helmRelease("fluent-bit",
             pulumi.all([search.endpoint, role.arn]).apply(([opensearchHost, roleArn]) => fluentBitRelease({ opensearchHost, region, roleArn })),
@@ -346,14 +372,15 @@ export class AirflowCluster extends pulumi.ComponentResource {
      * root Kustomization that apply the stack's folder of the GitOps repository. Everything else
      * (the Airflow HelmRelease, image automation, the user's own workloads) lives in Git.
      */
-    private airflowDelivery(name: string, args: AirflowClusterArgs, flux: k8s.helm.v3.Release) {
+    private airflowDelivery(name: string, args: AirflowClusterArgs, controllers: { flux: k8s.helm.v3.Release; loadBalancerController: k8s.helm.v3.Release }) {
+        const { flux, loadBalancerController } = controllers;
         const parent = { parent: this };
         const k8sOpts = this.k8sOptions;
         const airflowNs = this.namespace("airflow", platformNamespaces().airflow);
         const bootstrapNs = this.namespace("metastore-bootstrap", namespace(BOOTSTRAP_NAMESPACE, "restricted"));
 
         // Airflow's role: its task logs in S3 (and the bucket's key), for its five service accounts.
-        const airflowRole = this.serviceAccountRole("airflow", Object.values(AIRFLOW_SERVICE_ACCOUNTS).map((sa) => ({ namespace: AIRFLOW_NAMESPACE, name: sa })),
+        const { role: airflowRole } = this.serviceAccountRole("airflow", Object.values(AIRFLOW_SERVICE_ACCOUNTS).map((sa) => ({ namespace: AIRFLOW_NAMESPACE, name: sa })),
             pulumi.all([args.taskLogs.bucketArn, args.taskLogs.keyArn]).apply(([bucketArn, keyArn]) => taskLogPolicy(bucketArn, keyArn, args.region)),
             "Airflow: reads and writes its task logs in S3");
 
@@ -415,7 +442,8 @@ export class AirflowCluster extends pulumi.ComponentResource {
 
         // The UI's load balancer: its security group is the allow-list (the controller attaches it).
         const exposure = uiExposure({ uiCertificateArn: args.airflow.uiCertificateArn, uiAllowedCidrs: args.airflow.uiAllowedCidrs });
-        const uiSecurityGroupId = exposure.value ? this.uiSecurityGroup(name, args).id : pulumi.output("");
+        const uiSecurityGroup = exposure.value ? this.uiSecurityGroup(name, args) : undefined;
+        const uiSecurityGroupId = uiSecurityGroup?.id ?? pulumi.output("");
 
         // Flux: the sources it reads (and image automation writes) with generated deploy keys, the
         // settings it substitutes, and the root Kustomization of this stack's folder.
@@ -449,13 +477,24 @@ export class AirflowCluster extends pulumi.ComponentResource {
                     uiSecurityGroupId: uiSecurityGroup,
                 }))) as unknown as k8s.core.v1.ConfigMapArgs,
             { ...k8sOpts, dependsOn: [flux] });
-        const flux_ = (part: string, object: ReturnType<typeof gitRepository> | ReturnType<typeof rootKustomization>, dependsOn: pulumi.Resource[]) =>
+        const flux_ = (part: string, object: ReturnType<typeof gitRepository>, dependsOn: pulumi.Resource[]) =>
             new k8s.apiextensions.CustomResource(`${name}-${part}`, object, { ...k8sOpts, dependsOn: [flux, ...dependsOn] });
         const read = flux_("gitops-source", gitRepository(GITOPS_SOURCE, source, GITOPS_SECRET), [sources[0]]);
         flux_("gitops-write-source", gitRepository(GITOPS_WRITE_SOURCE, source, GITOPS_WRITE_SECRET, "1h0m0s"), [sources[1]]);
         // Applied last: everything the stack's folder refers to exists by then. The UI's Component
         // only where the UI is exposed (its variables exist only there).
-        flux_("gitops-root", rootKustomization({ path: args.airflow.gitopsPath, components: exposure.value ? [UI_INGRESS_COMPONENT] : [] }), [read, settings, airflowNs]);
+        // Deleted first, and for real (not with the cluster): its deletion uninstalls Airflow and waits
+        // for the Ingress to go (deletionPolicy WaitForTermination), so the controller deletes the ALB
+        // while it still runs. It depends on the controller, on Flux and on the UI's security group, so
+        // a destroy removes none of them before it; the nodes must be awake for it (`npm run teardown`
+        // wakes them). Its delete waits up to 30 minutes: an uninstall (10m) and an ALB's deletion.
+        new k8s.apiextensions.CustomResource(`${name}-gitops-root`,
+            rootKustomization({ path: args.airflow.gitopsPath, components: exposure.value ? [UI_INGRESS_COMPONENT] : [] }), {
+                parent: this,
+                provider: this.kubeProvider,
+                dependsOn: [flux, read, settings, airflowNs, loadBalancerController, args.network, ...(uiSecurityGroup ? [uiSecurityGroup] : [])],
+                customTimeouts: { delete: "30m" },
+            });
 
         return {
             deployKey: readKey.publicKeyOpenssh,
@@ -587,25 +626,23 @@ export class AirflowCluster extends pulumi.ComponentResource {
         });
 
         // CoreDNS runs on the nodes: created after them, and configured to come back by itself after a night.
-        addon("coredns", args.addons.coreDns, { configurationValues: args.addons.coreDnsConfiguration, dependsOn: [group] });
-        return { role, group };
+        const dns = addon("coredns", args.addons.coreDns, { configurationValues: args.addons.coreDnsConfiguration, dependsOn: [group] });
+        return { role, group, dns };
     }
 
     /**
      * An IAM role that exactly these Kubernetes service accounts (and nothing else) may assume, with
      * its policy; without one here, its permissions are granted elsewhere (a grant method).
      */
-    private serviceAccountRole(part: string, accounts: ServiceAccountRef | readonly ServiceAccountRef[], policy: pulumi.Input<PolicyDocument> | undefined, description: string): aws.iam.Role {
+    private serviceAccountRole(part: string, accounts: ServiceAccountRef | readonly ServiceAccountRef[], policy: pulumi.Input<PolicyDocument> | undefined, description: string): { role: aws.iam.Role; policy?: aws.iam.RolePolicy } {
         const role = new aws.iam.Role(`${this.name}-${part}-role`, {
             description,
             assumeRolePolicy: pulumi.all([this.oidcProviderArn, this.oidcIssuer]).apply(([arn, issuer]) => JSON.stringify(serviceAccountTrustPolicy(arn, issuer, accounts))),
         }, { parent: this });
-        if (policy !== undefined) {
-            new aws.iam.RolePolicy(`${this.name}-${part}-policy`, {
-                role: role.name,
-                policy: pulumi.output(policy).apply((p) => JSON.stringify(p)),
-            }, { parent: this });
-        }
-        return role;
+        const rolePolicy = policy === undefined ? undefined : new aws.iam.RolePolicy(`${this.name}-${part}-policy`, {
+            role: role.name,
+            policy: pulumi.output(policy).apply((p) => JSON.stringify(p)),
+        }, { parent: this });
+        return { role, policy: rolePolicy };
     }
 }

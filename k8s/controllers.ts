@@ -58,6 +58,11 @@ export interface LoadBalancerControllerArgs {
     readonly vpcId: string;
     /** The controller's IRSA role (trusted for kube-system/aws-load-balancer-controller only). */
     readonly roleArn: string;
+    /**
+     * The shared backend security group the ALBs carry, Pulumi's (AirflowCluster), not one the
+     * controller makes: see below.
+     */
+    readonly backendSecurityGroupId: string;
     /** Default 1; see below. */
     readonly replicas?: number;
     /** Tags the controller puts on every AWS resource it creates (the ALB, its listeners, target groups, security groups). */
@@ -82,6 +87,12 @@ export interface LoadBalancerControllerArgs {
  *   failurePolicy Fail it would refuse every Service creation while the controller is down, e.g. in
  *   the first minutes after the nodes come back in the evening.
  * - No PodDisruptionBudget (the chart's default {}), so the nightly scale to zero is never held up.
+ * - The backend security group is given (--backend-security-group, docs/deploy/security_groups.md):
+ *   left to itself the controller creates one (k8s-traffic-<cluster>-<hash>) that no Pulumi resource
+ *   knows, which outlives the controller on destroy and then blocks the VPC's deletion
+ *   (aws-load-balancer-controller #4526: the controller does not delete it). Given, it is Pulumi's,
+ *   deleted in order after the ALB; the controller still adds and removes the rules that admit it
+ *   on the nodes' security group (the Ingress's manage-backend-security-group-rules).
  */
 export function loadBalancerControllerRelease(args: LoadBalancerControllerArgs): HelmReleaseSpec {
     const sa = SERVICE_ACCOUNTS.loadBalancerController;
@@ -97,6 +108,7 @@ export function loadBalancerControllerRelease(args: LoadBalancerControllerArgs):
         },
         ingressClass: "alb",
         createIngressClassResource: true,
+        backendSecurityGroup: args.backendSecurityGroupId,
         enableServiceMutatorWebhook: false,
         // The stack's standard tags on the ALB and the security groups the controller creates (the chart
         // passes them as --default-tags): the budget filters on Stack, and teardown finds them by it.

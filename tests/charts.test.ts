@@ -41,6 +41,9 @@ for (const stack of STACKS) {
             assert.ok(args.includes(`--cluster-name=${values.clusterName}`), args.join(" "));
             assert.ok(args.includes(`--aws-region=${values.region}`), `${values.region}: ${args.join(" ")}`);
             assert.ok(args.includes(`--aws-vpc-id=${values.vpcId}`), args.join(" "));
+            // The backend security group Pulumi owns (deleted in order on destroy), not one the controller makes.
+            assert.ok(values.backendSecurityGroup, "no backend security group given");
+            assert.ok(args.includes(`--backend-security-group=${values.backendSecurityGroup}`), args.join(" "));
             // The stack's standard tags, on every ALB, listener, target group and security group the
             // controller creates: the rendered flag, as the controller parses it (key=value, comma-separated).
             const tags = args.find((a) => a.startsWith("--default-tags="));

@@ -192,13 +192,17 @@ for (const stack of STACKS) {
             assert.deepEqual(oidc.inputs.clientIdLists, ["sts.amazonaws.com"]);
         });
 
-        it("builds its Kubernetes provider from the cluster's name, endpoint and CA, after the admins are mapped", () => {
+        it("builds its Kubernetes provider from the cluster's name, endpoint and CA, after the admins are mapped and the API is reachable from the VPC", () => {
             const provider = only(e, "pulumi:providers:kubernetes", "cluster-k8s");
             const expected = kubeconfig({ clusterName: cluster.state.name, endpoint: cluster.state.endpoint, certificateAuthorityData: cluster.state.certificateAuthority.data, region: "us-east-1" });
             assert.deepEqual(json(provider.inputs.kubeconfig), expected);
             assert.deepEqual(expected.users[0].user.exec.args, ["eks", "get-token", "--cluster-name", cluster.state.name, "--region", "us-east-1", "--output", "json"]);
             const entries = e.ofType("aws:eks/accessPolicyAssociation:AccessPolicyAssociation").map((a) => `aws:eks/accessPolicyAssociation:AccessPolicyAssociation::${a.name}`);
-            assert.deepEqual(provider.options!.dependsOn, entries);
+            // The API rule too: on destroy the provider (and every object deleted through it) goes
+            // before the rule that lets the deployer's in-VPC runner and the watcher reach the API.
+            const apiRule = e.ofType(T.ingress).filter((r) => r.name.endsWith("cluster-api-from-vpc")).map((r) => `${r.type}::${r.name}`);
+            assert.equal(apiRule.length, 1);
+            assert.deepEqual(provider.options!.dependsOn, [...entries, ...apiRule]);
         });
     });
 }

@@ -97,7 +97,7 @@ describe("k8s: pinned versions", () => {
     });
     it("every release builder uses its pinned chart, exactly", () => {
         const releases = [
-            [loadBalancerControllerRelease({ clusterName: "c", region: "us-east-1", vpcId: "vpc-1", roleArn: ROLE("lbc") }), CHARTS.awsLoadBalancerController],
+            [loadBalancerControllerRelease({ clusterName: "c", region: "us-east-1", vpcId: "vpc-1", roleArn: ROLE("lbc"), backendSecurityGroupId: "sg-0backend" }), CHARTS.awsLoadBalancerController],
             [fluentBitRelease({ opensearchHost: HOST, region: "us-east-1", roleArn: ROLE("logs") }), CHARTS.fluentBit],
             [fluxRelease({ imageReflectorRoleArn: ROLE("reflector") }), CHARTS.flux],
         ] as const;
@@ -136,7 +136,7 @@ describe("k8s: pinned versions", () => {
 });
 
 describe("k8s: AWS Load Balancer Controller", () => {
-    const spec = loadBalancerControllerRelease({ clusterName: "data-platform-prod", region: "us-east-1", vpcId: "vpc-0abc", roleArn: ROLE("lbc") });
+    const spec = loadBalancerControllerRelease({ clusterName: "data-platform-prod", region: "us-east-1", vpcId: "vpc-0abc", roleArn: ROLE("lbc"), backendSecurityGroupId: "sg-0backend" });
     const v = values(spec);
 
     it("keeps the upstream IAM policy byte-identical: size and sha256 of tag v3.5.0", () => {
@@ -153,6 +153,10 @@ describe("k8s: AWS Load Balancer Controller", () => {
         assert.ok(actions.length > 50);
         assert.deepEqual(actions.filter((a: string) => a === "*" || a.endsWith(":*")), []);
     });
+    it("uses the backend security group it is given and creates none of its own", () => {
+        assert.equal(v.backendSecurityGroup, "sg-0backend");
+        assert.notEqual(v.enableBackendSecurityGroup, false, "the shared backend group stays on: it is what the nodes admit");
+    });
     it("is told its cluster, region and VPC, so it needs no instance metadata", () => {
         assert.equal(v.clusterName, "data-platform-prod");
         assert.equal(v.region, "us-east-1");
@@ -167,7 +171,7 @@ describe("k8s: AWS Load Balancer Controller", () => {
         assert.equal(v.enableServiceMutatorWebhook, false);
         assert.equal(v.podDisruptionBudget, undefined);
         assert.deepEqual(v.resources.requests, { cpu: "50m", memory: "128Mi" });
-        assert.equal(loadBalancerControllerRelease({ clusterName: "c", region: "r", vpcId: "v", roleArn: "a", replicas: 2 }).values.replicaCount, 2);
+        assert.equal(loadBalancerControllerRelease({ clusterName: "c", region: "r", vpcId: "v", roleArn: "a", backendSecurityGroupId: "sg-0backend", replicas: 2 }).values.replicaCount, 2);
     });
 });
 
@@ -345,7 +349,7 @@ describe("capacity: the platform's budget", () => {
         const byName = new Map(platformWorkloads().map((w) => [w.name, w]));
         const fb = values(fluentBitRelease({ opensearchHost: HOST, region: "r", roleArn: "a" }));
         assert.equal(byName.get("fluent-bit")?.memoryMiB, mib(fb.resources.requests.memory));
-        const lbc = values(loadBalancerControllerRelease({ clusterName: "c", region: "r", vpcId: "v", roleArn: "a" }));
+        const lbc = values(loadBalancerControllerRelease({ clusterName: "c", region: "r", vpcId: "v", roleArn: "a", backendSecurityGroupId: "sg-0backend" }));
         assert.equal(byName.get("aws-load-balancer-controller")?.memoryMiB, mib(lbc.resources.requests.memory));
         assert.equal(byName.get("aws-load-balancer-controller")?.replicas, lbc.replicaCount);
         const dns = coreDnsConfiguration();
