@@ -18,6 +18,7 @@ import { EKS_ADDON_VERSIONS } from "./k8s/versions";
 import { addonConfigurationValues } from "./k8s/coredns";
 import { imageBranchSetting } from "./lib/image-tags";
 import { checkDeployerIsAdmin } from "./lib/account";
+import type { TeardownTarget } from "./lib/teardown";
 
 // Pulumi calls this with no argument: the day is now. The offline harness passes the day it evaluates on.
 export = async (options: { today?: Date } = {}) => {
@@ -192,6 +193,12 @@ export = async (options: { today?: Date } = {}) => {
         airflowAdminPassword: cluster.adminPassword,
         // What `npm run power` reads (names and settings, no secret).
         powerContext: scheduler.operatorContext,
+        // What `npm run teardown` reads (names and the data choice, no secret; lib/teardown.ts).
+        teardownContext: pulumi.all([network.vpcId, metastore.instanceIdentifier, logStore.bucketName, cluster.clusterName, cluster.rootKustomizationUrn, scheduler.operatorContext])
+            .apply(([vpcId, dbInstanceIdentifier, taskLogBucket, clusterName, rootKustomizationUrn, power]) => JSON.stringify({
+                stack: cfg.stack, region: cfg.region, clusterName, vpcId, dbInstanceIdentifier, taskLogBucket,
+                keepDataOnDestroy: cfg.metastore.protectFromDeletion, rootKustomizationUrn, power: JSON.parse(power),
+            } satisfies TeardownTarget & { power: unknown })),
         powerAlarmTopicArn: scheduler.alarmTopicArn,
     };
 };

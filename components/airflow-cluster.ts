@@ -151,6 +151,8 @@ export class AirflowCluster extends pulumi.ComponentResource {
     public readonly monitorLogin: { readonly username: string; readonly password: pulumi.Output<string> };
     /** Whether the UI gets a load balancer, and why. */
     public readonly uiExposure: { readonly value: boolean; readonly reason: string };
+    /** The root Kustomization's URN: `npm run teardown` deletes it alone first (lib/teardown.ts). */
+    public readonly rootKustomizationUrn: pulumi.Output<string>;
     private readonly name: string;
     /** What every Kubernetes object is deleted with (k8sOptions). */
     private readonly cluster: aws.eks.Cluster;
@@ -266,6 +268,7 @@ export class AirflowCluster extends pulumi.ComponentResource {
         this.adminPassword = delivery.adminPassword;
         this.monitorLogin = delivery.monitorLogin;
         this.uiExposure = delivery.uiExposure;
+        this.rootKustomizationUrn = delivery.rootKustomizationUrn;
 
         this.registerOutputs({
             clusterName: this.clusterName,
@@ -279,6 +282,7 @@ export class AirflowCluster extends pulumi.ComponentResource {
             logShipperRoleArn: this.logShipperRoleArn,
             gitopsDeployKey: this.gitopsDeployKey,
             gitopsWriteDeployKey: this.gitopsWriteDeployKey,
+            rootKustomizationUrn: this.rootKustomizationUrn,
         });
     }
 
@@ -488,7 +492,7 @@ export class AirflowCluster extends pulumi.ComponentResource {
         // while it still runs. It depends on the controller, on Flux and on the UI's security group, so
         // a destroy removes none of them before it; the nodes must be awake for it (`npm run teardown`
         // wakes them). Its delete waits up to 30 minutes: an uninstall (10m) and an ALB's deletion.
-        new k8s.apiextensions.CustomResource(`${name}-gitops-root`,
+        const root = new k8s.apiextensions.CustomResource(`${name}-gitops-root`,
             rootKustomization({ path: args.airflow.gitopsPath, components: exposure.value ? [UI_INGRESS_COMPONENT] : [] }), {
                 parent: this,
                 provider: this.kubeProvider,
@@ -501,6 +505,7 @@ export class AirflowCluster extends pulumi.ComponentResource {
             writeDeployKey: writeKey.publicKeyOpenssh,
             adminPassword: pulumi.secret(adminPassword.result),
             uiExposure: exposure,
+            rootKustomizationUrn: root.urn,
             monitorLogin: { username: MONITOR_DB_USER, password: pulumi.secret(monitorPassword.result) },
         };
     }

@@ -10,7 +10,9 @@
 
 import { strict as assert } from "assert";
 import { DestroyOrder, keyOf } from "../offline/destroy-order";
-import type { Evaluation } from "../offline/evaluate";
+import * as pulumi from "@pulumi/pulumi";
+import { valueOf, type Evaluation } from "../offline/evaluate";
+import type { TeardownTarget } from "../lib/teardown";
 import type { RecordedResource } from "../offline/mocks";
 import { T, only } from "./resources";
 import { STACKS, stackEvaluation } from "./stacks";
@@ -95,6 +97,19 @@ for (const stack of STACKS) {
             }
             // The root is the only Kustomization Pulumi owns; the others (tenants) are in Git, pruned by it.
             assert.deepEqual(e.ofType(KUSTOMIZATION).map((r) => r.name), [`data-platform-${stack}-cluster-gitops-root`]);
+        });
+
+        it("tells `npm run teardown` the root Kustomization's URN and the stack's names, in plain", async () => {
+            const raw = await valueOf(e.outputs.teardownContext as pulumi.Output<string>);
+            const ctx = JSON.parse(raw) as TeardownTarget & { power: { stack: string } };
+            assert.equal(ctx.rootKustomizationUrn,
+                `urn:pulumi:${stack}::data-platform::data-platform:index:AirflowCluster$${KUSTOMIZATION}::data-platform-${stack}-cluster-gitops-root`);
+            assert.equal(ctx.clusterName, cluster.state.name);
+            assert.equal(ctx.dbInstanceIdentifier, only(e, T.db, "metastore-db").state.identifier);
+            assert.equal(ctx.keepDataOnDestroy, stack === "prod");
+            assert.equal(ctx.power.stack, stack);
+            // Plain, so `pulumi stack output` prints it; tests/airflow-delivery.test.ts checks no plain output holds a generated secret.
+            assert.equal(await pulumi.isSecret(e.outputs.teardownContext as pulumi.Output<string>), false);
         });
 
         it("stops the nightly schedules in the first wave: nothing wakes or puts the platform to sleep during the destroy", () => {

@@ -1,0 +1,51 @@
+// Command-line options for the project's scripts: every script answers --help and refuses an unknown
+// option (or a missing value) before it does anything.
+
+export interface OptionSpec {
+    /** "--stack" */
+    readonly name: string;
+    /** The value's placeholder ("<name>"); a flag without one takes no value. */
+    readonly value?: string;
+    readonly help: string;
+}
+
+export interface Parsed {
+    readonly values: Readonly<Record<string, string | true>>;
+    readonly positional: readonly string[];
+}
+
+/** "help" when asked for it, else the options, or what is wrong with them. */
+export function parseOptions(argv: readonly string[], specs: readonly OptionSpec[]): Parsed | "help" | string {
+    if (argv.includes("--help") || argv.includes("-h")) return "help";
+    const byName = new Map(specs.map((s) => [s.name, s]));
+    const values: Record<string, string | true> = {};
+    const positional: string[] = [];
+    for (let i = 0; i < argv.length; i++) {
+        const a = argv[i];
+        if (!a.startsWith("-")) {
+            positional.push(a);
+            continue;
+        }
+        const eq = a.indexOf("=");
+        const name = eq >= 0 ? a.slice(0, eq) : a;
+        const spec = byName.get(name);
+        if (!spec) return `unknown option ${name}`;
+        if (name in values) return `${name} given twice`;
+        if (spec.value === undefined) {
+            if (eq >= 0) return `${name} takes no value`;
+            values[name] = true;
+            continue;
+        }
+        const value = eq >= 0 ? a.slice(eq + 1) : argv[++i];
+        if (value === undefined || value === "" || (eq < 0 && value.startsWith("--"))) return `${name} needs a value: ${name} ${spec.value}`;
+        values[name] = value;
+    }
+    return { values, positional };
+}
+
+/** The usage line and one line per option. */
+export function helpText(usage: string, about: string, specs: readonly OptionSpec[]): string {
+    const left = (s: OptionSpec) => (s.value ? `${s.name} ${s.value}` : s.name);
+    const width = Math.max(...specs.map((s) => left(s).length), "--help".length);
+    return [usage, "", about, "", ...specs.map((s) => `  ${left(s).padEnd(width)}  ${s.help}`), `  ${"--help".padEnd(width)}  this text`].join("\n");
+}
