@@ -49,3 +49,40 @@ export function helpText(usage: string, about: string, specs: readonly OptionSpe
     const width = Math.max(...specs.map((s) => left(s).length), "--help".length);
     return [usage, "", about, "", ...specs.map((s) => `  ${left(s).padEnd(width)}  ${s.help}`), `  ${"--help".padEnd(width)}  this text`].join("\n");
 }
+
+/**
+ * A script's entry: --help prints the help and exits 0, bad arguments print why and the usage and
+ * exit 2 (before anything runs), otherwise `body` runs; a thrown error is printed with `failure`, exit 1.
+ */
+export async function runCli<T>(argv: readonly string[], cli: {
+    readonly usage: string;
+    readonly about: string;
+    readonly options: readonly OptionSpec[];
+    readonly parse: (argv: readonly string[]) => T | "help" | string;
+    readonly failure: (args: T) => string;
+    readonly body: (args: T) => Promise<number>;
+}): Promise<number> {
+    const args = cli.parse(argv);
+    if (args === "help") {
+        console.log(helpText(cli.usage, cli.about, cli.options));
+        return 0;
+    }
+    if (typeof args === "string") {
+        console.error(`${args}\n${cli.usage}`);
+        return 2;
+    }
+    try {
+        return await cli.body(args);
+    } catch (err) {
+        console.error(`${cli.failure(args)} failed: ${(err as Error).message}`);
+        return 1;
+    }
+}
+
+/** Runs a script's main and exits with its code. */
+export function exitWith(main: () => Promise<number>): void {
+    main().then((code) => process.exit(code), (err) => {
+        console.error(err);
+        process.exit(1);
+    });
+}

@@ -8,7 +8,7 @@ import * as os from "os";
 import { makeClients, type PowerContext } from "../functions/handlers";
 import { makeTeardownClients, teardown, type PulumiRunner } from "../functions/teardown";
 import type { TeardownTarget } from "../lib/teardown";
-import { helpText, parseOptions, type OptionSpec } from "./args";
+import { exitWith, parseOptions, runCli, type OptionSpec } from "./args";
 import { resolveContext, type Runner } from "./power";
 
 export const OPTIONS: readonly OptionSpec[] = [
@@ -88,30 +88,15 @@ export const pulumiCli: PulumiRunner = (args, options = {}) => new Promise((reso
     child.on("close", (code) => resolve({ code: code ?? 1, stdout }));
 });
 
-async function main(): Promise<number> {
-    const args = parseTeardownArgs(process.argv.slice(2));
-    if (args === "help") {
-        console.log(helpText(USAGE, ABOUT, OPTIONS));
-        return 0;
-    }
-    if (typeof args === "string") {
-        console.error(`${args}\n${USAGE}`);
-        return 2;
-    }
-    try {
-        const ctx = resolveTeardownContext(args);
-        const clients = makeTeardownClients(makeClients(ctx.region), ctx.region);
-        const result = await teardown(ctx, ctx.power, { clients, pulumi: pulumiCli, log: (l) => console.log(l), by: args.by }, args);
-        return result.audit === undefined || result.audit.ok ? 0 : 1;
-    } catch (err) {
-        console.error(`teardown --stack ${args.stack} failed: ${(err as Error).message}`);
-        return 1;
-    }
-}
-
 if (require.main === module) {
-    main().then((code) => process.exit(code), (err) => {
-        console.error(err);
-        process.exit(1);
-    });
+    exitWith(() => runCli(process.argv.slice(2), {
+        usage: USAGE, about: ABOUT, options: OPTIONS, parse: (argv) => parseTeardownArgs(argv),
+        failure: (args) => `teardown --stack ${args.stack}`,
+        body: async (args) => {
+            const ctx = resolveTeardownContext(args);
+            const clients = makeTeardownClients(makeClients(ctx.region), ctx.region);
+            const result = await teardown(ctx, ctx.power, { clients, pulumi: pulumiCli, log: (l) => console.log(l), by: args.by }, args);
+            return result.audit === undefined || result.audit.ok ? 0 : 1;
+        },
+    }));
 }
