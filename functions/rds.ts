@@ -9,6 +9,7 @@ export interface DbState {
     readonly multiAz: boolean;
     /** The names of the instance's PendingModifiedValues: changes deferred to the maintenance window. */
     readonly pending: string[];
+    readonly deletionProtection: boolean;
 }
 
 export async function describeDb(client: RDSClient, identifier: string): Promise<DbState> {
@@ -17,7 +18,7 @@ export async function describeDb(client: RDSClient, identifier: string): Promise
     const db = out.DBInstances?.[0];
     if (!db) throw new Error(`DB instance ${identifier} not found`);
     const pending = Object.entries(db.PendingModifiedValues ?? {}).filter(([, v]) => v !== undefined && v !== null && !(Array.isArray(v) && v.length === 0)).map(([k]) => k).sort();
-    return { status: db.DBInstanceStatus ?? "unknown", multiAz: db.MultiAZ ?? false, pending };
+    return { status: db.DBInstanceStatus ?? "unknown", multiAz: db.MultiAZ ?? false, pending, deletionProtection: db.DeletionProtection ?? false };
 }
 
 /**
@@ -82,19 +83,31 @@ export async function stopDb(client: RDSClient, identifier: string): Promise<boo
     }
 }
 
-/** Creation time of the newest completed ("available") automated backup of the instance. */
-export async function latestAutomatedBackup(client: RDSClient, identifier: string): Promise<Date | undefined> {
+/**
+ * Every snapshot of one type (automated or manual), of one instance or of the account, all pages.
+ * An instance's snapshots outlive it (a final snapshot), and DescribeDBSnapshots still finds them.
+ */
+export async function listSnapshots(client: RDSClient, filter: { readonly type: "automated" | "manual"; readonly identifier?: string }): Promise<import("@aws-sdk/client-rds").DBSnapshot[]> {
     const { DescribeDBSnapshotsCommand } = require("@aws-sdk/client-rds") as typeof import("@aws-sdk/client-rds");
+    const all: import("@aws-sdk/client-rds").DBSnapshot[] = [];
     let marker: string | undefined;
-    let latest: Date | undefined;
     do {
-        const out = await client.send(new DescribeDBSnapshotsCommand({ DBInstanceIdentifier: identifier, SnapshotType: "automated", Marker: marker }));
-        for (const s of out.DBSnapshots ?? []) {
-            if (s.Status !== "available" || !s.SnapshotCreateTime) continue;
-            const at = new Date(s.SnapshotCreateTime);
-            if (!latest || at > latest) latest = at;
-        }
+        const out: import("@aws-sdk/client-rds").DescribeDBSnapshotsCommandOutput = await client.send(new DescribeDBSnapshotsCommand({ DBInstanceIdentifier: filter.identifier, SnapshotType: filter.type, Marker: marker }));
+        all.push(...(out.DBSnapshots ?? []));
         marker = out.Marker;
     } while (marker);
-    return latest;
+    return all;
+}
+
+/** Creation times of the instance's completed ("available") automated backups, oldest first. */
+export async function automatedBackupTimes(client: RDSClient, identifier: string): Promise<Date[]> {
+    return (await listSnapshots(client, { type: "automated", identifier }))
+        .filter((s) => s.Status === "available" && s.SnapshotCreateTime)
+        .map((s) => new Date(s.SnapshotCreateTime!))
+        .sort((a, b) => a.getTime() - b.getTime());
+}
+
+/** Creation time of the newest completed ("available") automated backup of the instance. */
+export async function latestAutomatedBackup(client: RDSClient, identifier: string): Promise<Date | undefined> {
+    return (await automatedBackupTimes(client, identifier)).at(-1);
 }

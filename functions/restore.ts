@@ -4,21 +4,14 @@
 
 import type { RDSClient } from "@aws-sdk/client-rds";
 import { COPY_SETTINGS, copyIdentifier, restoreTimeProblem, type RestoreTime, type RestoreWindow } from "../lib/restore";
-import { backoff, type RetryOptions } from "./retry";
+import { automatedBackupTimes } from "./rds";
+import { waitUntil, type RetryOptions } from "./retry";
 
 export async function restoreWindow(rds: RDSClient, identifier: string): Promise<RestoreWindow & { subnetGroup?: string; securityGroups: string[]; instanceClass?: string }> {
-    const { DescribeDBInstancesCommand, DescribeDBSnapshotsCommand } = require("@aws-sdk/client-rds") as typeof import("@aws-sdk/client-rds");
+    const { DescribeDBInstancesCommand } = require("@aws-sdk/client-rds") as typeof import("@aws-sdk/client-rds");
     const db = (await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: identifier }))).DBInstances?.[0];
     if (!db) throw new Error(`DB instance ${identifier} not found`);
-    let earliest: Date | undefined;
-    let marker: string | undefined;
-    do {
-        const r: import("@aws-sdk/client-rds").DescribeDBSnapshotsCommandOutput = await rds.send(new DescribeDBSnapshotsCommand({ DBInstanceIdentifier: identifier, SnapshotType: "automated", Marker: marker }));
-        for (const s of r.DBSnapshots ?? []) {
-            if (s.Status === "available" && s.SnapshotCreateTime && (!earliest || s.SnapshotCreateTime < earliest)) earliest = new Date(s.SnapshotCreateTime);
-        }
-        marker = r.Marker;
-    } while (marker);
+    const earliest = (await automatedBackupTimes(rds, identifier))[0];
     return {
         earliest,
         latest: db.LatestRestorableTime ? new Date(db.LatestRestorableTime) : undefined,
@@ -69,18 +62,17 @@ export async function restoreCopy(rds: RDSClient, o: RestoreOptions): Promise<Re
         Tags: [{ Key: COPY_SETTINGS.tag.Key, Value: o.source }],
     }));
     const read = async () => (await rds.send(new rdsApi.DescribeDBInstancesCommand({ DBInstanceIdentifier: copy }))).DBInstances![0];
-    const pacer = backoff(o.wait ?? {}, { retryDelayMs: 30_000, maxDelayMs: 60_000, maxWaitMs: 7_200_000 });
-    let db = await read();
-    while (db.DBInstanceStatus !== "available") {
-        o.log(`  waiting: ${copy} ${db.DBInstanceStatus}`);
-        if (!(await pacer.pause())) throw new Error(`${copy} is still ${db.DBInstanceStatus} after ${Math.round(pacer.waitedMs() / 60_000)} min; it is left in place (delete it with aws rds delete-db-instance --db-instance-identifier ${copy} --skip-final-snapshot)`);
+    let db!: import("@aws-sdk/client-rds").DBInstance;
+    await waitUntil(`${copy} (left in place: delete it with aws rds delete-db-instance --db-instance-identifier ${copy} --skip-final-snapshot)`, async () => {
         db = await read();
-    }
+        return db.DBInstanceStatus === "available" ? undefined : `${copy} ${db.DBInstanceStatus}`;
+    }, o.wait ?? {}, { retryDelayMs: 30_000, maxDelayMs: 60_000, maxWaitMs: 7_200_000 }, o.log);
     const minutes = Math.round((Date.now() - started) / 60_000);
     const endpoint = db.Endpoint?.Address;
     o.log(`${copy} is available at ${endpoint ?? "(no endpoint reported)"}: the backups restore`);
     if (!o.keep) {
-        // A copy must be deletable whatever it inherited (a restore may carry the source's settings over).
+        // The restore asks for DeletionProtection false and RDS honours it; moto 5 copies the source's
+        // instead. Checking costs one call and keeps the drill from leaving a protected copy behind.
         if (db.DeletionProtection) await rds.send(new rdsApi.ModifyDBInstanceCommand({ DBInstanceIdentifier: copy, DeletionProtection: false, ApplyImmediately: true }));
         await rds.send(new rdsApi.DeleteDBInstanceCommand({ DBInstanceIdentifier: copy, SkipFinalSnapshot: true, DeleteAutomatedBackups: true }));
         o.log(`${copy} deleted (a drill keeps nothing; --keep keeps the copy for a restore)`);

@@ -32,3 +32,17 @@ export function backoff(options: RetryOptions, defaults: Required<Omit<RetryOpti
         },
     };
 }
+
+/**
+ * Waits until `pending()` returns undefined (done), pacing the checks with backoff(); `pending` says
+ * what is still awaited, which is logged at each check and named in the error when the budget runs out.
+ */
+export async function waitUntil(what: string, pending: () => Promise<string | undefined>, options: RetryOptions, defaults: Required<Omit<RetryOptions, "sleep">>, log: (line: string) => void): Promise<void> {
+    const pacer = backoff(options, defaults);
+    let last = await pending();
+    while (last !== undefined) {
+        log(`  waiting: ${last}`);
+        if (!(await pacer.pause())) throw new Error(`${what}: still ${last} after ${Math.round(pacer.waitedMs() / 1000)} s`);
+        last = await pending();
+    }
+}

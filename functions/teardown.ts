@@ -10,8 +10,8 @@ import type { S3Client } from "@aws-sdk/client-s3";
 import { audit, teardownSteps, LBC_CLUSTER_TAG, TEARDOWN_KEEP_AWAKE_HOURS, type Audit, type Found, type Step, type TeardownTarget } from "../lib/teardown";
 import { operatorWake, type Clients, type PowerContext } from "./handlers";
 import { describeNodes } from "./eks";
-import { describeDb, startDb } from "./rds";
-import { backoff, type RetryOptions } from "./retry";
+import { describeDb, listSnapshots, startDb } from "./rds";
+import { waitUntil, type RetryOptions } from "./retry";
 
 export interface TeardownClients extends Clients {
     readonly ec2: EC2Client;
@@ -66,17 +66,6 @@ export interface TeardownResult {
 
 const errName = (err: unknown) => (err as { name?: string }).name;
 
-/** Waits until `pending()` returns undefined (done); it returns what is still awaited. */
-async function waitUntil(what: string, pending: () => Promise<string | undefined>, options: RetryOptions, defaults: Required<Omit<RetryOptions, "sleep">>, log: (l: string) => void): Promise<void> {
-    const pacer = backoff(options, defaults);
-    let last = await pending();
-    while (last !== undefined) {
-        log(`  waiting: ${last}`);
-        if (!(await pacer.pause())) throw new Error(`${what}: still ${last} after ${Math.round(pacer.waitedMs() / 1000)} s`);
-        last = await pending();
-    }
-}
-
 export async function clusterExists(c: TeardownClients, clusterName: string): Promise<boolean> {
     const { DescribeClusterCommand } = require("@aws-sdk/client-eks") as typeof import("@aws-sdk/client-eks");
     try {
@@ -129,7 +118,6 @@ export async function controllerLeftovers(c: TeardownClients, clusterName: strin
 /** Everything the audit looks at. */
 export async function findLeftovers(c: TeardownClients, t: TeardownTarget): Promise<Found> {
     const ec2 = require("@aws-sdk/client-ec2") as typeof import("@aws-sdk/client-ec2");
-    const { DescribeDBSnapshotsCommand } = require("@aws-sdk/client-rds") as typeof import("@aws-sdk/client-rds");
     const { HeadBucketCommand } = require("@aws-sdk/client-s3") as typeof import("@aws-sdk/client-s3");
     const controller = await controllerLeftovers(c, t.clusterName);
     let dbInstance: Found["dbInstance"];
@@ -150,15 +138,9 @@ export async function findLeftovers(c: TeardownClients, t: TeardownTarget): Prom
     const vpcGroups = vpcExists ? (await c.ec2.send(new ec2.DescribeSecurityGroupsCommand({ Filters: inVpc }))).SecurityGroups ?? [] : [];
     const enis = vpcExists ? (await c.ec2.send(new ec2.DescribeNetworkInterfacesCommand({ Filters: inVpc }))).NetworkInterfaces ?? [] : [];
     const volumes = (await c.ec2.send(new ec2.DescribeVolumesCommand({ Filters: [{ Name: "tag-key", Values: [`kubernetes.io/cluster/${t.clusterName}`] }] }))).Volumes ?? [];
-    const finalSnapshots: { id: string; status: string }[] = [];
-    let marker: string | undefined;
-    do {
-        const r: import("@aws-sdk/client-rds").DescribeDBSnapshotsCommandOutput = await c.rds.send(new DescribeDBSnapshotsCommand({ SnapshotType: "manual", Marker: marker }));
-        for (const s of r.DBSnapshots ?? []) {
-            if (s.DBSnapshotIdentifier?.startsWith(`${t.dbInstanceIdentifier}-final-`)) finalSnapshots.push({ id: s.DBSnapshotIdentifier, status: s.Status ?? "unknown" });
-        }
-        marker = r.Marker;
-    } while (marker);
+    const finalSnapshots = (await listSnapshots(c.rds, { type: "manual" }))
+        .filter((s) => s.DBSnapshotIdentifier?.startsWith(`${t.dbInstanceIdentifier}-final-`))
+        .map((s) => ({ id: s.DBSnapshotIdentifier!, status: s.Status ?? "unknown" }));
     let logBucketExists = true;
     try {
         await c.s3.send(new HeadBucketCommand({ Bucket: t.taskLogBucket }));
@@ -187,19 +169,18 @@ export async function findLeftovers(c: TeardownClients, t: TeardownTarget): Prom
  * a running instance, so a stopped one is started first), then waited for. Returns whether it was on.
  */
 export async function liftDbProtection(c: TeardownClients, identifier: string, wait: RetryOptions, log: (l: string) => void): Promise<boolean> {
-    const { DescribeDBInstancesCommand, ModifyDBInstanceCommand } = require("@aws-sdk/client-rds") as typeof import("@aws-sdk/client-rds");
-    const read = async () => (await c.rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: identifier }))).DBInstances![0];
-    if ((await read()).DeletionProtection !== true) return false;
+    const { ModifyDBInstanceCommand } = require("@aws-sdk/client-rds") as typeof import("@aws-sdk/client-rds");
+    if (!(await describeDb(c.rds, identifier)).deletionProtection) return false;
     if (await startDb(c.rds, identifier, { waitForStop: wait })) log(`  metastore ${identifier} started (RDS modifies only a running instance)`);
     const defaults = { retryDelayMs: 15_000, maxDelayMs: 60_000, maxWaitMs: 2_400_000 };
     await waitUntil(`metastore ${identifier}`, async () => {
-        const s = (await read()).DBInstanceStatus;
-        return s === "available" ? undefined : `metastore ${s}`;
+        const { status } = await describeDb(c.rds, identifier);
+        return status === "available" ? undefined : `metastore ${status}`;
     }, wait, defaults, log);
     await c.rds.send(new ModifyDBInstanceCommand({ DBInstanceIdentifier: identifier, DeletionProtection: false, ApplyImmediately: true }));
     await waitUntil(`deletion protection of ${identifier}`, async () => {
-        const db = await read();
-        return db.DeletionProtection === false && db.DBInstanceStatus === "available" ? undefined : `metastore ${db.DBInstanceStatus}, deletion protection ${db.DeletionProtection}`;
+        const db = await describeDb(c.rds, identifier);
+        return !db.deletionProtection && db.status === "available" ? undefined : `metastore ${db.status}, deletion protection ${db.deletionProtection}`;
     }, wait, defaults, log);
     return true;
 }

@@ -128,15 +128,20 @@ async function engineDependencies(resource: pulumi.Resource, direct: readonly pu
     return sdk.getAllTransitivelyReferencedResources(new Set(direct), new Set([resource]));
 }
 
-/** The options the engine acts on, with dependencies named the way the recorded resources are. */
-function recordedOptions(opts: pulumi.CustomResourceOptions, keys: ReadonlyMap<pulumi.Resource, string>, engineDeps: readonly pulumi.Resource[]): RecordedOptions {
-    // The program passes dependsOn as a resource or a plain array of resources; an Output of resources
-    // would need resolving and is not used, so it is refused rather than silently dropped.
+/**
+ * The explicit dependsOn, as a list. The program passes a resource or a plain array of resources; an
+ * Output of resources would need resolving and is not used, so it is refused rather than silently dropped.
+ */
+function explicitDependsOn(opts: pulumi.CustomResourceOptions): pulumi.Resource[] {
     const raw = opts.dependsOn;
-    if (raw !== undefined && !Array.isArray(raw) && !pulumi.Resource.isInstance(raw)) {
+    if (raw !== undefined && !Array.isArray(raw) && pulumi.Output.isInstance(raw)) {
         throw new Error("dependsOn as an Output is not recorded by offline/evaluate.ts: pass resources");
     }
-    const dependsOn = (raw === undefined ? [] : Array.isArray(raw) ? raw : [raw]) as pulumi.Resource[];
+    return (raw === undefined ? [] : Array.isArray(raw) ? raw : [raw]) as pulumi.Resource[];
+}
+
+/** The options the engine acts on, with dependencies named the way the recorded resources are. */
+function recordedOptions(opts: pulumi.CustomResourceOptions, keys: ReadonlyMap<pulumi.Resource, string>, dependsOn: readonly pulumi.Resource[], engineDeps: readonly pulumi.Resource[]): RecordedOptions {
     const name = (d: pulumi.Resource) => keys.get(d) ?? "(unknown)";
     return {
         ignoreChanges: [...(opts.ignoreChanges ?? [])],
@@ -207,9 +212,8 @@ export async function evaluate(options: EvaluateOptions): Promise<Evaluation> {
             const opts = resourceOptions.get(key);
             const object = objects.get(key);
             if (opts && object) {
-                const raw = opts.dependsOn;
-                const explicit = (raw === undefined ? [] : Array.isArray(raw) ? raw : [raw]) as pulumi.Resource[];
-                r.options = recordedOptions(opts, keys, await engineDependencies(object, [...explicit, ...(await propertyDependencies(resourceProps.get(key)))]));
+                const explicit = explicitDependsOn(opts);
+                r.options = recordedOptions(opts, keys, explicit, await engineDependencies(object, [...explicit, ...(await propertyDependencies(resourceProps.get(key)))]));
             }
         }
         return new Evaluation({ ...config, today }, mocks.resources, mocks.invokes, outputs, objects);

@@ -74,27 +74,38 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = proc
 export type Runner = (file: string, args: string[]) => string;
 const runPulumi: Runner = (file, args) => execFileSync(file, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 
-/** The stack's power context: from --context, else from `pulumi stack output powerContext`. */
-export function resolveContext(args: Pick<PowerArgs, "stack" | "contextFile">, run: Runner = runPulumi): PowerContext {
+/**
+ * A stack output, parsed: from `file` if given, else `pulumi stack output <name> --json --stack <stack>`.
+ * `--json` prints the output (a JSON string) as a JSON string literal; a saved file may hold either.
+ */
+export function readStackOutput(name: string, args: { readonly stack: string; readonly contextFile?: string }, run: Runner = runPulumi): unknown {
     let raw: string;
     if (args.contextFile !== undefined) {
         raw = fs.readFileSync(args.contextFile, "utf8");
     } else {
         try {
-            raw = run("pulumi", ["stack", "output", "powerContext", "--json", "--stack", args.stack]);
+            raw = run("pulumi", ["stack", "output", name, "--json", "--stack", args.stack]);
         } catch (err) {
-            throw new Error(`could not read the stack output powerContext of ${args.stack} (is the Pulumi CLI installed and logged in, and the stack deployed?): ${(err as Error).message}`);
+            throw new Error(`could not read the stack output ${name} of ${args.stack} (is the Pulumi CLI installed and logged in, and the stack deployed by this version?): ${(err as Error).message}`);
         }
     }
-    // `--json` prints the output (a JSON string) as a JSON string literal; a saved file may hold either.
-    let value: unknown = JSON.parse(raw);
-    if (typeof value === "string") value = JSON.parse(value);
+    const value: unknown = JSON.parse(raw);
+    return typeof value === "string" ? JSON.parse(value) : value;
+}
+
+/** A power context, checked: the names a command needs, and the stack it is for. */
+export function checkPowerContext(value: unknown, stack: string): PowerContext {
     const ctx = value as PowerContext;
     for (const key of ["clusterName", "nodeGroupName", "dbInstanceIdentifier", "settings"] as const) {
-        if (ctx?.[key] === undefined) throw new Error(`the power context of ${args.stack} has no ${key}`);
+        if (ctx?.[key] === undefined) throw new Error(`the power context of ${stack} has no ${key}`);
     }
-    if (ctx.stack !== args.stack) throw new Error(`the power context is for stack ${ctx.stack}, not ${args.stack}`);
+    if (ctx.stack !== stack) throw new Error(`the power context is for stack ${ctx.stack}, not ${stack}`);
     return ctx;
+}
+
+/** The stack's power context: from --context, else from `pulumi stack output powerContext`. */
+export function resolveContext(args: Pick<PowerArgs, "stack" | "contextFile">, run: Runner = runPulumi): PowerContext {
+    return checkPowerContext(readStackOutput("powerContext", args, run), args.stack);
 }
 
 /** Runs one command; returns the text to print. `clients`: where the AWS calls go (the tests: moto). */

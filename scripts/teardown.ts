@@ -3,13 +3,12 @@
 // credentials and the Pulumi CLI, from where `pulumi up` runs (the Kubernetes API must be reachable).
 
 import { spawn } from "child_process";
-import * as fs from "fs";
 import * as os from "os";
 import { makeClients, type PowerContext } from "../functions/handlers";
 import { makeTeardownClients, teardown, type PulumiRunner } from "../functions/teardown";
 import type { TeardownTarget } from "../lib/teardown";
 import { exitWith, parseOptions, runCli, type OptionSpec } from "./args";
-import { resolveContext, type Runner } from "./power";
+import { checkPowerContext, readStackOutput, type Runner } from "./power";
 
 export const OPTIONS: readonly OptionSpec[] = [
     { name: "--stack", value: "<name>", help: "the stack to remove (required)" },
@@ -53,29 +52,13 @@ export type TeardownContext = TeardownTarget & { readonly power: PowerContext };
 
 /** The stack output teardownContext (or the file), checked against the stack asked for. */
 export function resolveTeardownContext(args: Pick<TeardownArgs, "stack" | "contextFile">, run?: Runner): TeardownContext {
-    // The same reading rules as the power context (a JSON string, or a string literal of one).
-    const raw = args.contextFile !== undefined ? fs.readFileSync(args.contextFile, "utf8") : undefined;
-    let value: unknown;
-    if (raw !== undefined) {
-        value = JSON.parse(raw);
-        if (typeof value === "string") value = JSON.parse(value);
-    } else {
-        const { execFileSync } = require("child_process") as typeof import("child_process");
-        const runner: Runner = run ?? ((file, a) => execFileSync(file, a, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }));
-        try {
-            value = JSON.parse(runner("pulumi", ["stack", "output", "teardownContext", "--json", "--stack", args.stack]));
-        } catch (err) {
-            throw new Error(`could not read the stack output teardownContext of ${args.stack} (is the Pulumi CLI installed and logged in, and the stack deployed by this version?): ${(err as Error).message}`);
-        }
-        if (typeof value === "string") value = JSON.parse(value);
-    }
-    const ctx = value as TeardownContext;
+    const ctx = readStackOutput("teardownContext", args, run) as TeardownContext;
     for (const key of ["region", "clusterName", "vpcId", "dbInstanceIdentifier", "taskLogBucket", "keepDataOnDestroy", "rootKustomizationUrn", "power"] as const) {
         if (ctx?.[key] === undefined) throw new Error(`the teardown context of ${args.stack} has no ${key}`);
     }
     if (ctx.stack !== args.stack) throw new Error(`the teardown context is for stack ${ctx.stack}, not ${args.stack}`);
     // The power context inside is checked by the same rules as `npm run power`'s.
-    resolveContext({ stack: args.stack, contextFile: undefined }, () => JSON.stringify(ctx.power));
+    checkPowerContext(ctx.power, args.stack);
     return ctx;
 }
 

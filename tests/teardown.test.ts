@@ -23,7 +23,7 @@ import { CreateLoadBalancerCommand, CreateTargetGroupCommand, DeleteLoadBalancer
 import { DeleteDBInstanceCommand, DescribeDBInstancesCommand, ModifyDBInstanceCommand, StopDBInstanceCommand } from "@aws-sdk/client-rds";
 import { CreateBucketCommand, DeleteBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { watch, type PowerContext } from "../functions/handlers";
-import { teardown, type PulumiRunner, type TeardownClients } from "../functions/teardown";
+import { teardown, type PulumiRunner, type TeardownClients, type TeardownWaits } from "../functions/teardown";
 import { audit, teardownSteps, LBC_CLUSTER_TAG, type Found, type TeardownTarget } from "../lib/teardown";
 import { parseTeardownArgs, resolveTeardownContext } from "../scripts/teardown";
 import { readKeepAwake } from "../functions/ssm";
@@ -200,15 +200,29 @@ const quiet = () => {
     return { lines, log: (l: string) => { lines.push(l); } };
 };
 
+/** The teardown on a scene, with the waits shortened; --yes, no dry run and alice unless told otherwise. */
+const runTeardown = (s: Scene, pulumi: PulumiRunner, o: { log?: (l: string) => void; by?: string; yes?: boolean; dryRun?: boolean; waits?: TeardownWaits } = {}) =>
+    teardown(s.target, s.power, { clients: s.c, pulumi, log: o.log ?? quiet().log, by: o.by ?? "alice", waits: o.waits ?? { awake: FAST, loadBalancers: FAST, protection: FAST } },
+        { yes: o.yes ?? true, dryRun: o.dryRun ?? false });
+
+/** A scene for one test, always closed. */
+async function withScene(id: string, options: { keepData: boolean; asleep: boolean }, body: (s: Scene) => Promise<void>): Promise<void> {
+    const s = await scene(id, options);
+    try {
+        await body(s);
+    } finally {
+        await s.close();
+    }
+}
+
 describe("npm run teardown: against moto", function () {
     this.timeout(120_000);
 
     it("prod at night (nodes at zero, the metastore still stopping, both protected): wakes, removes Airflow, waits for the ALB's target group and security group, lifts protection, destroys; keeps the final snapshot and the log bucket", async () => {
-        const s = await scene("night", { keepData: true, asleep: true });
-        try {
+        await withScene("night", { keepData: true, asleep: true }, async (s) => {
             const p = pulumiStandIn(s);
             const out = quiet();
-            const result = await teardown(s.target, s.power, { clients: s.c, pulumi: p.run, log: out.log, by: "alice", waits: { awake: FAST, loadBalancers: FAST, protection: FAST } }, { yes: true, dryRun: false });
+            const result = await runTeardown(s, p.run, { log: out.log });
             assert.deepEqual(result.steps.map((x) => x.name), ["wake", "remove-airflow", "wait-load-balancers", "lift-protection", "destroy", "audit"]);
             assert.deepEqual(p.calls.map((x) => x.args.join(" ")), [
                 "stack export --stack test",
@@ -234,36 +248,30 @@ describe("npm run teardown: against moto", function () {
 
             // Run again: nothing left to wake or remove; the metastore is gone, so nothing to unprotect.
             const again = pulumiStandIn(s);
-            const second = await teardown(s.target, s.power, { clients: s.c, pulumi: again.run, log: quiet().log, by: "alice", waits: { awake: FAST, loadBalancers: FAST, protection: FAST } }, { yes: true, dryRun: false });
+            const second = await runTeardown(s, again.run);
             assert.deepEqual(second.steps.map((x) => x.name), ["lift-protection", "destroy", "audit"]);
             assert.equal(second.audit!.ok, true, second.audit!.text);
-        } finally {
-            await s.close();
-        }
+        });
     });
 
     it("staging by day (awake, nothing protected): no protection to lift; the log bucket goes, nothing is kept", async () => {
-        const s = await scene("day", { keepData: false, asleep: false });
-        try {
+        await withScene("day", { keepData: false, asleep: false }, async (s) => {
             const p = pulumiStandIn(s);
-            const result = await teardown(s.target, s.power, { clients: s.c, pulumi: p.run, log: quiet().log, by: "bob", waits: { awake: FAST, loadBalancers: FAST, protection: FAST } }, { yes: false, dryRun: false });
+            const result = await runTeardown(s, p.run, { by: "bob", yes: false });
             assert.deepEqual(result.steps.map((x) => x.name), ["wake", "remove-airflow", "wait-load-balancers", "destroy", "audit"]);
             // Without --yes, Pulumi asks before each destroy.
             assert.ok(p.calls.filter((x) => x.args[0] === "destroy").every((x) => !x.args.includes("--yes")));
             assert.equal(result.audit!.ok, true, result.audit!.text);
             assert.deepEqual(result.audit!.kept, []);
-        } finally {
-            await s.close();
-        }
+        });
     });
 
     it("a controller that never deletes the ALB: the teardown stops before the full destroy, naming what is left; without the wait, a protected metastore would not have been deleted either", async () => {
-        const s = await scene("stuck", { keepData: true, asleep: false });
-        try {
+        await withScene("stuck", { keepData: true, asleep: false }, async (s) => {
             const p = pulumiStandIn(s, { controller: false });
             const out = quiet();
             await assert.rejects(
-                teardown(s.target, s.power, { clients: s.c, pulumi: p.run, log: out.log, by: "alice", waits: { awake: FAST, loadBalancers: { ...FAST, maxWaitMs: 1_000 }, protection: FAST } }, { yes: true, dryRun: false }),
+                runTeardown(s, p.run, { log: out.log, waits: { awake: FAST, loadBalancers: { ...FAST, maxWaitMs: 1_000 }, protection: FAST } }),
                 /the load balancer controller's cleanup: still load balancer k8s-airflow-stuck, target group k8s-airflow-api-stuck, security group sg-/);
             assert.equal(p.calls.filter((x) => x.args[0] === "destroy").length, 1, "only the targeted destroy ran");
             // Nothing was unprotected: the stack is as safe as before, and a second run resumes.
@@ -271,16 +279,13 @@ describe("npm run teardown: against moto", function () {
             assert.equal(db.DeletionProtection, true);
             // What moto (AWS) does to a destroy that skips the lift: the protected metastore is refused.
             await assert.rejects(s.c.rds.send(new DeleteDBInstanceCommand({ DBInstanceIdentifier: s.w.dbInstanceIdentifier, SkipFinalSnapshot: true })), /deletion protection/);
-        } finally {
-            await s.close();
-        }
+        });
     });
 
     it("a destroy that fails on a network interface left in a subnet: the audit lists it, with the command to remove it, and the VPC; exit not ok", async () => {
-        const s = await scene("eni", { keepData: false, asleep: false });
-        try {
+        await withScene("eni", { keepData: false, asleep: false }, async (s) => {
             const p = pulumiStandIn(s, { leaveEni: true });
-            const result = await teardown(s.target, s.power, { clients: s.c, pulumi: p.run, log: quiet().log, by: "alice", waits: { awake: FAST, loadBalancers: FAST, protection: FAST } }, { yes: true, dryRun: false });
+            const result = await runTeardown(s, p.run);
             assert.equal(result.destroyed, false);
             assert.equal(result.audit!.ok, false);
             const kinds = result.audit!.billable.map((b) => b.kind);
@@ -289,25 +294,20 @@ describe("npm run teardown: against moto", function () {
             // The destroy stopped before the bucket: keepDataOnDestroy is false, so it is listed as billable too.
             assert.ok(kinds.includes("task-log bucket"), kinds.join(", "));
             assert.deepEqual(result.audit!.kept, []);
-        } finally {
-            await s.close();
-        }
+        });
     });
 
     it("a dry run changes nothing: no wake, no pulumi", async () => {
-        const s = await scene("dry", { keepData: true, asleep: true });
-        try {
+        await withScene("dry", { keepData: true, asleep: true }, async (s) => {
             const p = pulumiStandIn(s);
             const out = quiet();
-            const result = await teardown(s.target, s.power, { clients: s.c, pulumi: p.run, log: out.log, by: "alice" }, { yes: true, dryRun: true });
+            const result = await runTeardown(s, p.run, { log: out.log, dryRun: true });
             assert.equal(result.audit, undefined);
             assert.deepEqual(p.calls, []);
             const ng = await s.c.eks.send(new DescribeNodegroupCommand({ clusterName: s.w.clusterName, nodegroupName: s.w.nodeGroupName }));
             assert.equal(ng.nodegroup!.scalingConfig!.desiredSize, 0);
             assert.match(out.lines.join("\n"), /1\. wake:[\s\S]*6\. audit:/);
-        } finally {
-            await s.close();
-        }
+        });
     });
 });
 
