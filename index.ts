@@ -3,22 +3,22 @@
 
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import { loadConfig } from "./config";
-import { physicalNames, standardTags } from "./lib/naming";
-import { Network } from "./components/network";
-import { Metastore } from "./components/metastore";
-import { LogStore } from "./components/log-store";
-import { Registry } from "./components/registry";
-import { AirflowCluster } from "./components/airflow-cluster";
-import { NightlyScheduler } from "./components/nightly-scheduler";
-import { maintenanceWindowFor, powerSettings } from "./lib/power";
-import { CostBudget } from "./components/budget";
-import { budgetAmount, readEstimates } from "./lib/budget";
-import { EKS_ADDON_VERSIONS } from "./k8s/versions";
-import { addonConfigurationValues } from "./k8s/coredns";
-import { imageBranchSetting } from "./lib/image-tags";
-import { checkDeployerIsAdmin } from "./lib/account";
-import type { TeardownTarget } from "./lib/teardown";
+import { loadConfig } from "./config/read";
+import { physicalNames, standardTags } from "./core/naming";
+import { Network } from "./network/component";
+import { Metastore } from "./metastore/component";
+import { LogStore } from "./log-store/component";
+import { Registry } from "./registry/component";
+import { AirflowCluster } from "./cluster/component";
+import { NightlyScheduler } from "./scheduler/component";
+import { maintenanceWindowFor, powerSettings } from "./scheduler/power";
+import { CostBudget } from "./cost/component";
+import { budgetAmount, readEstimates } from "./cost/budget";
+import { EKS_ADDON_VERSIONS } from "./cluster/chart-versions";
+import { addonConfigurationValues } from "./cluster/coredns";
+import { imageBranchSetting } from "./registry/image-tags";
+import { checkDeployerIsAdmin } from "./scheduler/account";
+import type { TeardownTarget } from "./teardown/steps";
 
 // Pulumi calls this with no argument: the day is now. The offline harness passes the day it evaluates on.
 export = async (options: { today?: Date } = {}) => {
@@ -31,7 +31,7 @@ export = async (options: { today?: Date } = {}) => {
     const providers = { providers: [provider] };
     // One call to STS: the account for the components, and, before anything is created, the identity
     // running pulumi up, which must be one of the cluster's admins or the deploy stops half way, locked
-    // out of the cluster it has just made (lib/account.ts).
+    // out of the cluster it has just made (scheduler/account.ts).
     const account = await aws.getCallerIdentity({}, { provider });
     const admin = checkDeployerIsAdmin(account.arn, cfg.cluster.clusterAdminArns, cfg.stack);
     if (!admin.ok) throw new Error(admin.problem);
@@ -107,7 +107,7 @@ export = async (options: { today?: Date } = {}) => {
         },
         environment: cfg.environment,
         airflow: cfg.airflow,
-        // Tags carry the branch with / and . as - (lib/image-tags.ts): the policy must match that form.
+        // Tags carry the branch with / and . as - (registry/image-tags.ts): the policy must match that form.
         imageBranch: imageBranchSetting(cfg.registry.ciBranch),
         logSearch: logStore.search ? { endpoint: logStore.search.endpoint, domainArn: logStore.search.arn } : undefined,
         taskLogs: { bucketName: logStore.bucketName, bucketArn: logStore.bucketArn, keyArn: logStore.keyArn },
@@ -142,7 +142,7 @@ export = async (options: { today?: Date } = {}) => {
         dbInstanceIdentifier: metastore.instanceIdentifier,
         dbInstanceArn: metastore.instanceArn,
         dbSecurityGroupId: metastore.securityGroupId,
-        // The monitoring login, not the master: it can read Airflow's tables (k8s/metastore-bootstrap.ts).
+        // The monitoring login, not the master: it can read Airflow's tables (metastore/bootstrap.ts).
         database: { host: metastore.address, port: metastore.port, database: metastore.databaseName, username: cluster.monitorLogin.username, password: cluster.monitorLogin.password },
         vpcId: network.vpcId,
         privateSubnetIds: network.privateSubnetIds,
@@ -193,7 +193,7 @@ export = async (options: { today?: Date } = {}) => {
         airflowAdminPassword: cluster.adminPassword,
         // What `npm run power` reads (names and settings, no secret).
         powerContext: scheduler.operatorContext,
-        // What `npm run teardown` reads (names and the data choice, no secret; lib/teardown.ts).
+        // What `npm run teardown` reads (names and the data choice, no secret; teardown/steps.ts).
         teardownContext: pulumi.all([network.vpcId, metastore.instanceIdentifier, logStore.bucketName, cluster.clusterName, cluster.rootKustomizationUrn, scheduler.operatorContext])
             .apply(([vpcId, dbInstanceIdentifier, taskLogBucket, clusterName, rootKustomizationUrn, power]) => JSON.stringify({
                 stack: cfg.stack, region: cfg.region, clusterName, vpcId, dbInstanceIdentifier, taskLogBucket,

@@ -1,7 +1,7 @@
 // `npm run bench`: per stack, the monthly estimate at the configured awake hours, the same platform
 // always on, and how long the plan (evaluating the program under mocks) took.
 
-import { benchLine } from "../lib/cost-report";
+import { benchLine } from "../cost/report";
 import { evaluate } from "./evaluate";
 import { estimateOf } from "./plan";
 import { listStacks } from "./stack-config";

@@ -4,9 +4,9 @@
 import { evaluate } from "./evaluate";
 import { estimateOf } from "./plan";
 import { listStacks } from "./stack-config";
-import type { StackEstimate } from "../lib/budget";
-import { parseConfig } from "../lib/config";
-import type { Estimate } from "../lib/cost";
+import type { StackEstimate } from "../cost/budget";
+import { parseConfig } from "../config/config";
+import type { Estimate } from "../cost/cost";
 
 const cents = (n: number) => Math.round(n * 100) / 100;
 

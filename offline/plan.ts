@@ -5,10 +5,10 @@
 import { evaluate, type Evaluation } from "./evaluate";
 import { listStacks } from "./stack-config";
 import type { RecordedResource } from "./mocks";
-import type { Network } from "../components/network";
-import { parseConfig } from "../lib/config";
-import { estimate, readPriceFile, type Estimate } from "../lib/cost";
-import { renderEstimate } from "../lib/cost-report";
+import type { Network } from "../network/component";
+import { parseConfig } from "../config/config";
+import { estimate, readPriceFile, type Estimate } from "../cost/cost";
+import { renderEstimate } from "../cost/report";
 
 export function option(argv: readonly string[], ...names: string[]): string | undefined {
     const i = argv.findIndex((a) => names.includes(a));

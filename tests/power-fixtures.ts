@@ -5,8 +5,8 @@ import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { CreateClusterCommand, CreateNodegroupCommand, DescribeNodegroupCommand, EKSClient } from "@aws-sdk/client-eks";
 import { CreateDBInstanceCommand, RDSClient } from "@aws-sdk/client-rds";
 import { PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
-import { powerSettings, zonedParts, type PowerSettings } from "../lib/power";
-import type { Clients, PowerContext } from "../functions/handlers";
+import { powerSettings, zonedParts, type PowerSettings } from "../scheduler/power";
+import type { Clients, PowerContext } from "../scheduler/handlers";
 
 export const REGION = "us-east-1";
 export const CREDENTIALS = { accessKeyId: "testing", secretAccessKey: "testing" };
@@ -22,7 +22,7 @@ export interface World {
     readonly dbInstanceIdentifier: string;
     readonly nodeGroupArn: string;
     readonly dbInstanceArn: string;
-    /** The power lease's table (functions/lease.ts). */
+    /** The power lease's table (scheduler/lease.ts). */
     readonly leaseTable: string;
 }
 
@@ -47,7 +47,7 @@ export async function createWorld(c: Clients, id: string): Promise<World> {
         MultiAZ: true, AllocatedStorage: 20, MasterUsername: "airflow_admin", MasterUserPassword: "not-a-real-password-1",
         BackupRetentionPeriod: 7, PreferredBackupWindow: "08:15-08:45",
     }));
-    // The lease table as components/nightly-scheduler.ts creates it.
+    // The lease table as scheduler/component.ts creates it.
     const leaseTable = `dp-${id}-lease`;
     await c.dynamodb.send(new CreateTableCommand({ TableName: leaseTable, BillingMode: "PAY_PER_REQUEST", AttributeDefinitions: [{ AttributeName: "id", AttributeType: "S" }], KeySchema: [{ AttributeName: "id", KeyType: "HASH" }] }));
     return { clusterName, nodeGroupName, dbInstanceIdentifier, nodeGroupArn: ng.nodegroup!.nodegroupArn!, dbInstanceArn: db.DBInstance!.DBInstanceArn!, leaseTable };

@@ -3,10 +3,10 @@
 
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import { loadConfig } from "../config";
-import { physicalNames, standardTags } from "../lib/naming";
-import { powerSettings, type PowerSettings } from "../lib/power";
-import { NightlyScheduler } from "../components/nightly-scheduler";
+import { loadConfig } from "../config/read";
+import { physicalNames, standardTags } from "../core/naming";
+import { powerSettings, type PowerSettings } from "../scheduler/power";
+import { NightlyScheduler } from "../scheduler/component";
 import { ACCOUNT_ID } from "../offline/mocks";
 import { HARNESS_DAY } from "../offline/evaluate";
 

@@ -9,7 +9,7 @@
 import { strict as assert } from "assert";
 import Ajv, { type ErrorObject, type ValidateFunction } from "ajv";
 import addFormats from "ajv-formats";
-import { fluxRelease } from "../k8s/controllers";
+import { fluxRelease } from "../cluster/controllers";
 import { fluxCrds } from "./upstream";
 
 const fluxAjv = new Ajv({ strict: false, allErrors: true });

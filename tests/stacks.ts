@@ -34,7 +34,7 @@ export function evaluateOnce(options: EvaluateOptions): Promise<Evaluation> {
 /**
  * Runs an evaluation that must fail and returns its error. The suite's rethrowing
  * unhandledRejection handler (tests/setup.ts) is set aside meanwhile, so that what is tested is the
- * evaluator's own detection; tests/harness.test.ts proves the handler separately.
+ * evaluator's own detection; offline/harness.test.ts proves the handler separately.
  */
 export async function evaluationError(options: EvaluateOptions): Promise<Error> {
     const listeners = process.listeners("unhandledRejection");

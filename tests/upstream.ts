@@ -12,7 +12,7 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { cachedChartPath, cachedCharts, fetchCharts, PINNED_CHARTS, SHARED_CHARTS, upstreamTools, type CachedChart, type ChartPinRef } from "../offline/upstream";
-import { KUBERNETES_VERSION } from "../k8s/versions";
+import { KUBERNETES_VERSION } from "../cluster/chart-versions";
 
 type Key = ChartPinRef["key"];
 
