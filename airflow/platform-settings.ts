@@ -3,7 +3,7 @@
 // bucket, ARN or host. Pure: the lead's Pulumi code feeds it resolved strings; tests feed it fixtures.
 
 import * as YAML from "yaml";
-import type { Environment } from "../config/config";
+import type { Environment } from "../core/config-spec";
 
 /**
  * Every ${VARIABLE} the GitOps tree may use (CONTRACTS.md, "Variables in platform-settings").

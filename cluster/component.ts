@@ -4,7 +4,8 @@ import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
 import * as tls from "@pulumi/tls";
 import { createHash } from "crypto";
-import type { AirflowSettings, ClusterSettings, Environment } from "../config/config";
+import type { Environment } from "../core/config-spec";
+import type { AirflowSettings, ClusterSettings } from "./config-keys";
 import { kubeconfig } from "./kubeconfig";
 import {
     eksAddonPullPolicy,

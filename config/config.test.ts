@@ -1,6 +1,7 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
-import { CONFIG_KEYS, ConfigError, parseConfig, qualifiedKey, type RawConfig } from "./config";
+import { qualifiedKey } from "../core/config-spec";
+import { CONFIG_KEYS, ConfigError, parseConfig, type RawConfig } from "./config";
 import { readStackConfig } from "../offline/stack-config";
 
 import { HARNESS_DAY } from "../offline/evaluate";

@@ -2,7 +2,8 @@
 // validator in config/config.ts and fails the run, before any resource exists, with every problem.
 
 import * as pulumi from "@pulumi/pulumi";
-import { CONFIG_KEYS, ConfigError, parseConfig, qualifiedKey, type PlatformConfig, type RawConfig } from "./config";
+import { qualifiedKey } from "../core/config-spec";
+import { CONFIG_KEYS, ConfigError, parseConfig, type PlatformConfig, type RawConfig } from "./config";
 
 export function readRawConfig(): RawConfig {
     const raw: Record<string, string | undefined> = {};

@@ -2,7 +2,7 @@
 // these are the few whose names other things must know in advance or that AWS limits tightly.
 
 import { createHash } from "crypto";
-import type { Environment } from "../config/config";
+import type { Environment } from "./config-spec";
 
 export interface StackIdentity {
     readonly project: string;

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as random from "@pulumi/random";
-import type { MetastoreSettings } from "../config/config";
+import type { MetastoreSettings } from "./config-keys";
 import { kmsKeyPolicyWithLogs } from "../core/policies";
 import { METASTORE_BACKUP_WINDOW } from "../scheduler/power";
 import { allowPortFrom, rotatingKey, type ClientGrant } from "../core/common";

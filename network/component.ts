@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
-import type { NatStrategy } from "../config/config";
+import type { NatStrategy } from "./config-keys";
 import { planNetwork, type NetworkPlan } from "./plan";
 import { NAT_IMAGE_PARAMETER, natInstanceUserData } from "./nat-instance";
 

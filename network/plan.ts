@@ -3,7 +3,7 @@
 // so the decisions are tested here directly and, on the registered resources, through the mocks.
 
 import { formatCidr, parseCidr, subnetOf, type Cidr } from "./cidr";
-import type { NatStrategy } from "../config/config";
+import type { NatStrategy } from "./config-keys";
 
 export interface SubnetPlan {
     readonly tier: "public" | "private";
