@@ -21,9 +21,9 @@ import { checkDeployerIsAdmin } from "./scheduler/account";
 import type { TeardownTarget } from "./teardown/steps";
 
 // Pulumi calls this with no argument: the day is now. The offline harness passes the day it evaluates on.
-export = async (options: { today?: Date } = {}) => {
+export = async (options: { today?: Date; warn?: (message: string) => void } = {}) => {
     const today = options.today ?? new Date();
-    const cfg = loadConfig(today);
+    const cfg = loadConfig(today, options.warn);
     const names = physicalNames(cfg);
 
     // One explicit provider: the region and the tags every resource carries come from the stack's config.
@@ -52,6 +52,7 @@ export = async (options: { today?: Date } = {}) => {
     const metastore = new Metastore(`${names.prefix}-metastore`, {
         region: cfg.region,
         maintenanceWindow: maintenance.window,
+        backupWindow: power.backupWindow,
         accountId: account.accountId,
         vpcId: network.vpcId,
         privateSubnetIds: network.privateSubnetIds,

@@ -4,25 +4,22 @@
 import * as fs from "fs";
 import * as path from "path";
 import { generatedGitopsFiles } from "./gitops";
+import { exitWith, parseOptions, runCli, type OptionSpec } from "../core/args";
 
-export const USAGE = [
-    "usage: npm run gitops -- [--check]",
-    "",
-    "  (no option)  rewrite the generated files under gitops/ from airflow/values.ts",
-    "  --check      write nothing: list the generated files that differ from the builder, exit 1 if any",
-    "  --help       this text",
-].join("\n");
+export const OPTIONS: readonly OptionSpec[] = [
+    { name: "--check", help: "write nothing: list the generated files that differ from the builder, exit 1 if any" },
+];
+export const USAGE = "usage: npm run gitops -- [--check]";
+const ABOUT = "Rewrites the generated files under gitops/ (the HelmRelease, the UI ingress component) from airflow/values.ts.";
 
-function main(argv: readonly string[]): number {
-    if (argv.includes("--help") || argv.includes("-h")) {
-        console.log(USAGE);
-        return 0;
-    }
-    const unknown = argv.filter((a) => a !== "--check");
-    if (unknown.length > 0) {
-        console.error(`unknown argument: ${unknown.join(" ")}\n${USAGE}`);
-        return 2;
-    }
+export function parseGitopsArgs(argv: readonly string[]): { check: boolean } | "help" | string {
+    const parsed = parseOptions(argv, OPTIONS);
+    if (typeof parsed === "string") return parsed;
+    if (parsed.positional.length > 0) return `no positional argument expected, got ${parsed.positional.join(" ")}`;
+    return { check: parsed.values["--check"] === true };
+}
+
+function gitops({ check }: { check: boolean }): number {
     const root = path.resolve(__dirname, "..", "gitops");
     const stale: string[] = [];
     for (const [rel, text] of Object.entries(generatedGitopsFiles())) {
@@ -30,12 +27,12 @@ function main(argv: readonly string[]): number {
         const current = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : undefined;
         if (current === text) continue;
         stale.push(`gitops/${rel}`);
-        if (!argv.includes("--check")) {
+        if (!check) {
             fs.mkdirSync(path.dirname(file), { recursive: true });
             fs.writeFileSync(file, text);
         }
     }
-    if (argv.includes("--check")) {
+    if (check) {
         console.log(stale.length === 0 ? "gitops: every generated file is current" : `gitops: stale (run npm run gitops): ${stale.join(", ")}`);
         return stale.length === 0 ? 0 : 1;
     }
@@ -43,4 +40,8 @@ function main(argv: readonly string[]): number {
     return 0;
 }
 
-if (require.main === module) process.exit(main(process.argv.slice(2)));
+if (require.main === module) {
+    exitWith(() => runCli(process.argv.slice(2), {
+        usage: USAGE, about: ABOUT, options: OPTIONS, parse: parseGitopsArgs, failure: () => "gitops", body: async (args) => gitops(args),
+    }));
+}

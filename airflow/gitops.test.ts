@@ -490,9 +490,9 @@ describe("GitOps tree through the real kustomize, Flux's substitution and the re
         // A `git revert` of the automation's commit is undone at its next run (the newer image is still
         // the newest in ECR), so the documented procedure suspends the automation first.
         const automation = byKind(built.prod, "ImageUpdateAutomation")[0];
-        const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+        const readme = fs.readFileSync(path.join(ROOT, "docs", "operations.md"), "utf8");
         const command = `flux suspend image update ${automation.metadata.name} -n ${automation.metadata.namespace}`;
-        assert.ok(readme.includes(command), `README names: ${command}`);
+        assert.ok(readme.includes(command), `docs/operations.md names: ${command}`);
         assert.ok(readme.includes(`flux resume image update ${automation.metadata.name} -n ${automation.metadata.namespace}`));
         const suspended = mergePatch(automation, { spec: { suspend: true } }) as Obj;
         assert.equal(fluxValidator(suspended)!(suspended), true);

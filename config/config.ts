@@ -10,7 +10,8 @@ import { airflowSizesFor, checkBudget } from "../cluster/capacity";
 import { supportNotice } from "../cluster/eks-versions";
 import { backupWindowProblem, maintenanceWindowFor, powerSettings } from "../scheduler/power";
 import { OPENSEARCH_INSTANCE_TYPES } from "../core/instance-types";
-import { IAM_PRINCIPAL_ARN_RE, qualifiedKey, type ConfigKey, type ConfigType, type ConfigValue, type Environment } from "../core/config-spec";
+import { IAM_PRINCIPAL_ARN_RE, qualifiedKey, type ConfigKey, type ConfigType, type ConfigValue, type ConfigWarning, type Environment } from "../core/config-spec";
+import { placeholderWarnings } from "./placeholders";
 import { GENERAL_KEYS } from "./general-keys";
 import { NETWORK_KEYS, type NatStrategy, type NetworkSettings } from "../network/config-keys";
 import { CLUSTER_KEYS, type AirflowSettings, type ClusterSettings } from "../cluster/config-keys";
@@ -19,13 +20,6 @@ import { LOG_STORE_KEYS, type LogStoreSettings } from "../log-store/config-keys"
 import { SCHEDULER_KEYS, type SchedulerSettings } from "../scheduler/config-keys";
 import { COST_KEYS, type CostSettings } from "../cost/config-keys";
 import { REGISTRY_KEYS, type RegistrySettings } from "../registry/config-keys";
-
-/** Something to act on that does not stop a deploy: the key, its value, and what to do. */
-export interface ConfigWarning {
-    readonly key: string;
-    readonly value: string | undefined;
-    readonly message: string;
-}
 
 export interface PlatformConfig {
     /** What the plan and `pulumi up` print before anything else; never a reason to refuse. */
@@ -285,7 +279,7 @@ export function parseConfig(raw: RawConfig, context: { project: string; stack: s
     if (problems.length > 0) throw new ConfigError(problems);
 
     return {
-        warnings,
+        warnings: [...warnings, ...placeholderWarnings(raw)],
         project: context.project,
         stack: context.stack,
         environment: environment!,

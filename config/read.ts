@@ -16,10 +16,10 @@ export function readRawConfig(): RawConfig {
 }
 
 /** The program's one reading of the clock for config: `today` decides support-date warnings only. */
-export function loadConfig(today = new Date()): PlatformConfig {
+export function loadConfig(today = new Date(), warn: (message: string) => void = (m) => pulumi.log.warn(m)): PlatformConfig {
     try {
         const cfg = parseConfig(readRawConfig(), { project: pulumi.getProject(), stack: pulumi.getStack(), today });
-        for (const w of cfg.warnings) pulumi.log.warn(`${w.key} = ${w.value ?? "(unset)"}: ${w.message}`);
+        for (const w of cfg.warnings) warn(`${w.key} = ${w.value ?? "(unset)"}: ${w.message}`);
         return cfg;
     } catch (err) {
         // RunError prints the message alone: the list of problems is the whole story, a stack trace is noise.

@@ -7,6 +7,13 @@ export const PROJECT = "data-platform";
 export const ENVIRONMENTS = ["prod", "staging"] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
 
+/** Something to act on that does not stop a deploy: the key, its value, and what to do. */
+export interface ConfigWarning {
+    readonly key: string;
+    readonly value: string | undefined;
+    readonly message: string;
+}
+
 export type ConfigType = "string" | "integer" | "boolean" | "array";
 export type ConfigValue = string | number | boolean | string[];
 

@@ -9,6 +9,7 @@
 // The parsing below is pure and tested on a fixture in GetProducts' documented shape (cost/cost.test.ts).
 
 import * as fs from "fs";
+import { exitWith, parseOptions, runCli, type OptionSpec } from "../core/args";
 import { PRICE_FILE, type PriceEntry, type PriceFile } from "./cost";
 
 export type FilterSpec = readonly [field: string, value: string, type?: "TERM_MATCH" | "EQUALS" | "CONTAINS"];
@@ -142,8 +143,23 @@ export function withPrice(file: PriceFile, key: string, found: FoundPrice, scale
     };
 }
 
-async function main(): Promise<number> {
-    const dryRun = process.argv.includes("--dry-run");
+export const OPTIONS: readonly OptionSpec[] = [
+    { name: "--dry-run", help: "print what would change, write nothing" },
+];
+export const USAGE = "usage: npm run prices -- [--dry-run]";
+const ABOUT = [
+    "Refreshes data/prices.us-east-1.json from the AWS Price List Query API (needs AWS credentials with",
+    "pricing:GetProducts). A query that matches no product, or several with different prices, keeps the old figure.",
+].join("\n");
+
+export function parsePricesArgs(argv: readonly string[]): { dryRun: boolean } | "help" | string {
+    const parsed = parseOptions(argv, OPTIONS);
+    if (typeof parsed === "string") return parsed;
+    if (parsed.positional.length > 0) return `no positional argument expected, got ${parsed.positional.join(" ")}`;
+    return { dryRun: parsed.values["--dry-run"] === true };
+}
+
+async function refresh({ dryRun }: { dryRun: boolean }): Promise<number> {
     // Loaded here, not at the top: the parsing above is used by tests that have no SDK client to build.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { PricingClient, GetProductsCommand } = require("@aws-sdk/client-pricing") as typeof import("@aws-sdk/client-pricing");
@@ -181,8 +197,5 @@ async function main(): Promise<number> {
 }
 
 if (require.main === module) {
-    main().then((code) => process.exit(code), (err) => {
-        console.error(err);
-        process.exit(1);
-    });
+    exitWith(() => runCli(process.argv.slice(2), { usage: USAGE, about: ABOUT, options: OPTIONS, parse: parsePricesArgs, failure: () => "prices", body: refresh }));
 }

@@ -28,7 +28,9 @@ export function renderEstimate(e: Estimate, options: { stack?: string } = {}): s
     }
     const freeTypes = new Map<string, number>();
     for (const f of e.free) freeTypes.set(f.type, (freeTypes.get(f.type) ?? 0) + 1);
-    out.push(`Free (${e.free.length}): ${[...freeTypes.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([t, n]) => `${t} ×${n}`).join(", ") || "none"}`);
+    // One type a line: the list is long (IAM, security-group rules, Kubernetes objects) and read by type.
+    out.push(`Free (${e.free.length} resources of ${freeTypes.size} types, no charge of their own):`);
+    out.push(...[...freeTypes.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([t, n]) => `  ${String(n).padStart(3)}  ${t}`));
     out.push("Assumptions:", ...e.assumptions.map((a) => `  - ${a}`));
     return out;
 }

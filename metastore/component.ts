@@ -3,7 +3,6 @@ import * as aws from "@pulumi/aws";
 import * as random from "@pulumi/random";
 import type { MetastoreSettings } from "./config-keys";
 import { kmsKeyPolicyWithLogs } from "../core/policies";
-import { METASTORE_BACKUP_WINDOW } from "../scheduler/power";
 import { allowPortFrom, rotatingKey, type ClientGrant } from "../core/common";
 
 /** PostgreSQL major version, pinned; RDS applies minor versions in the maintenance window. Airflow 3 supports 13 to 17. */
@@ -24,6 +23,8 @@ export interface MetastoreArgs extends MetastoreSettings {
     readonly logRetentionDays: number;
     /** RDS's weekly window, "ddd:hh:mm-ddd:hh:mm" UTC: inside the hours the NightlyScheduler keeps the instance up (scheduler/power.ts, maintenanceWindowFor). */
     readonly maintenanceWindow: string;
+    /** RDS's daily backup window, "hh:mm-hh:mm" UTC: the NightlyScheduler keeps the instance up until its backup exists (scheduler/power.ts). */
+    readonly backupWindow: string;
 }
 
 /**
@@ -118,7 +119,7 @@ export class Metastore extends pulumi.ComponentResource {
             // The platform sleeps most of the day and a stopped instance takes no automated backup:
             // the windows sit inside the nightly run (00:00 Los Angeles is 07:00 or 08:00 UTC).
             // The NightlyScheduler keeps the instance up until this window's backup exists (scheduler/power.ts).
-            backupWindow: METASTORE_BACKUP_WINDOW,
+            backupWindow: args.backupWindow,
             // RDS maintains only a running instance: the window lies where the night keeps it up, as the
             // nodes wake and before the backup window (RDS refuses windows that overlap).
             maintenanceWindow: args.maintenanceWindow,

@@ -415,7 +415,7 @@ describe("data services: grants (a program that uses them)", () => {
                 const common = { vpcId: "vpc-1", privateSubnetIds: ["subnet-a", "subnet-b", "subnet-c"] };
                 const metastore = new Metastore("grant-metastore", {
                     ...common, region: "us-east-1", accountId: "123456789012", identifier: "grant-metastore", instanceClass: "db.t3.micro", multiAz: false,
-                    allocatedStorageGb: 20, maxAllocatedStorageGb: 50, backupRetentionDays: 1, protectFromDeletion: false, logRetentionDays: 7, maintenanceWindow: "sun:07:30-sun:08:00",
+                    allocatedStorageGb: 20, maxAllocatedStorageGb: 50, backupRetentionDays: 1, protectFromDeletion: false, logRetentionDays: 7, maintenanceWindow: "sun:07:30-sun:08:00", backupWindow: "08:15-08:45",
                 });
                 metastore.allowFrom("nodes", { securityGroupId: "sg-nodes", description: "Airflow pods on the cluster's nodes" });
                 metastore.allowFrom("scheduler", { securityGroupId: "sg-scheduler", description: "NightlyScheduler functions" });

@@ -4,7 +4,7 @@
 // With --keep the copy stays for a restore of the data (README "Restoring the metastore").
 
 import { exitWith, parseOptions, runCli, type OptionSpec } from "../core/args";
-import { resolveContext } from "../scheduler/cli";
+import { checkStackOutput, readStackOutput } from "../core/stack-output";
 import { restoreCopy } from "./restore-aws";
 import type { RestoreTime } from "./restore";
 
@@ -52,7 +52,8 @@ if (require.main === module) {
         usage: USAGE, about: ABOUT, options: OPTIONS, parse: (argv) => parseRestoreArgs(argv),
         failure: (args) => `restore --stack ${args.stack}`,
         body: async (args) => {
-            const ctx = resolveContext(args);
+            // The metastore's name and region, from the same stack output the power script reads.
+            const ctx = checkStackOutput<{ region?: string; dbInstanceIdentifier: string }>(readStackOutput("powerContext", args), { name: "power context", stack: args.stack, keys: ["dbInstanceIdentifier"] });
             const { RDSClient } = require("@aws-sdk/client-rds") as typeof import("@aws-sdk/client-rds");
             const result = await restoreCopy(new RDSClient(ctx.region ? { region: ctx.region } : {}), {
                 source: ctx.dbInstanceIdentifier, time: args.time, keep: args.keep, now: new Date(), log: (l) => console.log(l),

@@ -9,6 +9,8 @@ import { readStackConfig, ROOT, type ConfigOverride, type StackConfig } from "./
 /** What index.ts takes: the clock, read once by its caller (Pulumi's run: now; the harness: a set day). */
 export interface ProgramOptions {
     readonly today?: Date;
+    /** Where the config warnings go (pulumi up: Pulumi's log). The harness keeps them: the plan prints them itself. */
+    readonly warn?: (message: string) => void;
 }
 
 /**
@@ -40,6 +42,8 @@ export class Evaluation {
         readonly outputs: Record<string, unknown>,
         /** The resource objects the program constructed, by "type::name" (components' own fields). */
         private readonly objects: ReadonlyMap<string, pulumi.Resource>,
+        /** What the program would have logged as warnings under `pulumi up` (config/read.ts). */
+        readonly warnings: readonly string[] = [],
     ) {}
 
     /** Every constructed object of a component type, e.g. to read the plan a component was built from. */
@@ -168,6 +172,7 @@ export async function evaluate(options: EvaluateOptions): Promise<Evaluation> {
     process.prependListener("unhandledRejection", onRejection);
     try {
         const config = readStackConfig(options.stack, options.overrides, options.configDir);
+        const configWarnings: string[] = [];
         const mocks = new RecordingMocks({ callerArn: options.callerArn });
         // setMocks resets the runtime's global state, so each evaluation starts from nothing.
         await pulumi.runtime.setMocks(mocks, config.project, config.stack, false);
@@ -193,7 +198,7 @@ export async function evaluate(options: EvaluateOptions): Promise<Evaluation> {
                 resourceProps.set(key, args.props);
                 return undefined;
             });
-            outputs = (await program({ today })) ?? {};
+            outputs = (await program({ today, warn: (m) => configWarnings.push(m) })) ?? {};
             return outputs;
         });
         await waitForRPCs();
@@ -216,7 +221,7 @@ export async function evaluate(options: EvaluateOptions): Promise<Evaluation> {
                 r.options = recordedOptions(opts, keys, explicit, await engineDependencies(object, [...explicit, ...(await propertyDependencies(resourceProps.get(key)))]));
             }
         }
-        return new Evaluation({ ...config, today }, mocks.resources, mocks.invokes, outputs, objects);
+        return new Evaluation({ ...config, today }, mocks.resources, mocks.invokes, outputs, objects, configWarnings);
     } finally {
         process.off("unhandledRejection", onRejection);
         running = false;

@@ -9,13 +9,8 @@ import type { Network } from "../network/component";
 import { parseConfig } from "../config/config";
 import { estimate, readPriceFile, type Estimate } from "../cost/cost";
 import { renderEstimate } from "../cost/report";
-
-export function option(argv: readonly string[], ...names: string[]): string | undefined {
-    const i = argv.findIndex((a) => names.includes(a));
-    if (i >= 0) return argv[i + 1];
-    const eq = argv.find((a) => names.some((n) => a.startsWith(`${n}=`)));
-    return eq?.slice(eq.indexOf("=") + 1);
-}
+import type { ConfigWarning } from "../core/config-spec";
+import { exitWith, parseOptions, runCli, type OptionSpec } from "../core/args";
 
 export function renderTree(evaluation: Evaluation): string[] {
     const lines: string[] = [];
@@ -85,31 +80,57 @@ export async function switchSavings(evaluation: Evaluation, base: Estimate, conf
     return lines.length === 0 ? [] : ["Cost switches:", ...lines];
 }
 
-async function main(): Promise<number> {
-    const argv = process.argv.slice(2);
-    const stack = option(argv, "--stack", "-s");
-    // --config-dir: read Pulumi.yaml and the stack file from elsewhere (to try a stack file out).
-    const configDir = option(argv, "--config-dir");
-    if (!stack) {
-        console.error(`usage: npm run plan -- --stack <name> [--config-dir <dir>]   (stacks: ${listStacks(configDir).join(", ")})`);
-        return 2;
-    }
+export const OPTIONS: readonly OptionSpec[] = [
+    { name: "--stack", value: "<name>", help: "the stack file to evaluate, Pulumi.<name>.yaml (required)" },
+    { name: "--config-dir", value: "<dir>", help: "read Pulumi.yaml and the stack file from this folder (to try a stack file out)" },
+];
+export const USAGE = "usage: npm run plan -- --stack <name> [--config-dir <dir>]";
+const ABOUT = [
+    "Prints what `pulumi up` would create for a stack and what it would cost, without AWS, credentials or",
+    "the Pulumi CLI: the real program evaluated under Pulumi's mocks. Writes nothing. Exits 1 on invalid config.",
+].join("\n");
+
+export interface PlanArgs {
+    readonly stack: string;
+    readonly configDir?: string;
+}
+
+export function parsePlanArgs(argv: readonly string[]): PlanArgs | "help" | string {
+    const parsed = parseOptions(argv, OPTIONS);
+    if (typeof parsed === "string") return parsed;
+    if (parsed.positional.length > 0) return `no positional argument expected, got ${parsed.positional.join(" ")}`;
+    const stack = parsed.values["--stack"];
+    if (typeof stack !== "string") return `--stack <name> is required (stacks: ${listStacks(parsed.values["--config-dir"] as string | undefined).join(", ")})`;
+    return { stack, configDir: parsed.values["--config-dir"] as string | undefined };
+}
+
+/** The plan's first lines: what would be created, what it costs, and what to act on before `pulumi up`. */
+export function renderSummary(o: { stack: string; resources: number; components: number; estimate: Estimate; warnings: readonly ConfigWarning[] }): string[] {
+    const placeholders = o.warnings.filter((w) => w.message.startsWith("placeholder:")).length;
+    const e = o.estimate;
+    return [
+        `Summary for ${o.stack}:`,
+        `  ${o.resources} resources (${o.components} components, ${o.resources - o.components} cloud resources and providers)`,
+        `  $${e.total.toFixed(2)} a month at ${e.sleeps ? `${Math.round((e.awakeHoursPerMonth / (e.hoursPerMonth / 24)) * 10) / 10} h awake a day` : "always on"}; $${e.alwaysOn.toFixed(2)} if it never slept`,
+        `  ${o.warnings.length === 0 ? "no warnings" : `${o.warnings.length} warning${o.warnings.length === 1 ? "" : "s"}${placeholders > 0 ? ` (${placeholders} placeholder${placeholders === 1 ? "" : "s"} still in the stack file: replace them before pulumi up)` : ""}`}`,
+    ];
+}
+
+async function plan(args: PlanArgs): Promise<number> {
+    const { stack, configDir } = args;
     const started = Date.now();
-    let evaluation: Evaluation;
-    try {
-        // The plan is the user's look at today: it reads the clock (support-date warnings follow it).
-        evaluation = await evaluate({ stack, configDir, today: new Date() });
-    } catch (err) {
-        console.error(`plan for stack ${stack} failed.\n${(err as Error).message}`);
-        return 1;
-    }
+    // The plan is the user's look at today: it reads the clock (support-date warnings follow it).
+    const evaluation = await evaluate({ stack, configDir, today: new Date() });
     const networks = evaluation.componentsOf<Network>("data-platform:index:Network");
     const monthly = estimateOf(evaluation);
     const warnings = parseConfig(evaluation.config.values, evaluation.config).warnings;
+    const real = evaluation.resources.filter((r) => r.type !== "pulumi:pulumi:Stack");
     const out = [
         `data-platform, stack ${stack}: what \`pulumi up\` would create (evaluated offline under Pulumi's mocks; nothing was created)`,
         "",
-        // What `pulumi up` would warn about too (config.ts logs the same warnings), before the detail.
+        ...renderSummary({ stack, resources: real.length, components: real.filter((r) => !r.custom).length, estimate: monthly, warnings }),
+        "",
+        // What `pulumi up` would warn about too (config/read.ts logs the same warnings), before the detail.
         ...(warnings.length === 0 ? [] : [`Warnings (${evaluation.config.today.toISOString().slice(0, 10)}):`, ...warnings.map((w) => `  ! ${w.key} = ${w.value ?? "(unset)"}: ${w.message}`), ""]),
         ...renderTree(evaluation),
         "",
@@ -127,8 +148,9 @@ async function main(): Promise<number> {
 }
 
 if (require.main === module) {
-    main().then((code) => process.exit(code), (err) => {
-        console.error(err);
-        process.exit(1);
-    });
+    exitWith(() => runCli(process.argv.slice(2), {
+        usage: USAGE, about: ABOUT, options: OPTIONS, parse: parsePlanArgs,
+        failure: (args) => `plan for stack ${args.stack}`,
+        body: plan,
+    }));
 }

@@ -6,6 +6,15 @@ import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
 
+/** A YAML file, parsed; a syntax error names the file (and yaml's line and column). */
+export function parseYamlFile(file: string): unknown {
+    try {
+        return parse(fs.readFileSync(file, "utf8"));
+    } catch (err) {
+        throw new Error(`${file}: ${(err as Error).message}`);
+    }
+}
+
 export const ROOT = path.resolve(__dirname, "..");
 export const SECRET_PLACEHOLDER = "[secret: encrypted in the stack file, not readable offline]";
 
@@ -26,7 +35,7 @@ export interface StackConfig {
 export type ConfigOverride = string | number | boolean | readonly string[] | undefined;
 
 export function readProjectFile(root = ROOT): ProjectFile {
-    const doc = parse(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8")) as { name: string; config?: ProjectFile["config"] };
+    const doc = parseYamlFile(path.join(root, "Pulumi.yaml")) as { name: string; config?: ProjectFile["config"] };
     return { name: doc.name, config: doc.config ?? {} };
 }
 
@@ -52,7 +61,7 @@ export function readStackConfig(stack: string, overrides: Readonly<Record<string
     if (!fs.existsSync(file)) {
         throw new Error(`no stack file ${path.basename(file)}; stacks here: ${listStacks(root).join(", ")}`);
     }
-    const doc = (parse(fs.readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };
+    const doc = (parseYamlFile(file) ?? {}) as { config?: Record<string, unknown> };
     const values: Record<string, string> = {};
     const secretKeys: string[] = [];
     const undeclared: string[] = [];

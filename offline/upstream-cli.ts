@@ -3,17 +3,18 @@
 // Helm charts at the versions the program pins (from ../shared/upstream/charts where it exists, else
 // `helm pull` from each chart's repository). See offline/upstream.ts.
 
+import { exitWith, parseOptions, runCli, type OptionSpec } from "../core/args";
 import { cachedCharts, fetchCharts, PINNED_CHARTS, upstreamTools } from "./upstream";
 
-export const USAGE = [
-    "usage: npm run upstream -- [--offline] [--refresh] [--check]",
-    "",
-    "  (no option)  put helm, kubectl and every pinned chart into .upstream/, pulling charts from their",
-    "               repositories when ../shared/upstream/charts does not hold the pinned version",
-    "  --offline    never use the network: only ../shared/upstream/charts and what is already cached",
-    "  --refresh    fetch every chart again, even those already cached",
-    "  --check      write nothing: list what the cache holds, exit 1 if a pinned chart is missing",
-    "  --help       this text",
+export const OPTIONS: readonly OptionSpec[] = [
+    { name: "--offline", help: "never use the network: only ../shared/upstream/charts and what is already cached" },
+    { name: "--refresh", help: "fetch every chart again, even those already cached" },
+    { name: "--check", help: "write nothing: list what the cache holds, exit 1 if a pinned chart is missing" },
+];
+export const USAGE = "usage: npm run upstream -- [--offline] [--refresh] [--check]";
+const ABOUT = [
+    "Puts helm, kubectl and every pinned chart into .upstream/, pulling charts from their repositories when",
+    "../shared/upstream/charts does not hold the pinned version.",
 ].join("\n");
 
 export interface UpstreamArgs {
@@ -22,28 +23,18 @@ export interface UpstreamArgs {
     readonly check: boolean;
 }
 
-const FLAGS = ["--offline", "--refresh", "--check"] as const;
-
 /** The arguments, "help", or what is wrong with them. */
 export function parseUpstreamArgs(argv: readonly string[]): UpstreamArgs | "help" | string {
-    if (argv.includes("--help") || argv.includes("-h")) return "help";
-    const unknown = argv.filter((a) => !(FLAGS as readonly string[]).includes(a));
-    if (unknown.length > 0) return `unknown argument${unknown.length > 1 ? "s" : ""}: ${unknown.join(" ")}`;
-    const args = { offline: argv.includes("--offline"), refresh: argv.includes("--refresh"), check: argv.includes("--check") };
+    const parsed = parseOptions(argv, OPTIONS);
+    if (typeof parsed === "string") return parsed;
+    if (parsed.positional.length > 0) return `no positional argument expected, got ${parsed.positional.join(" ")}`;
+    const v = parsed.values;
+    const args = { offline: v["--offline"] === true, refresh: v["--refresh"] === true, check: v["--check"] === true };
     if (args.check && args.refresh) return "--check writes nothing, so it does not go with --refresh";
     return args;
 }
 
-function main(argv: readonly string[]): number {
-    const args = parseUpstreamArgs(argv);
-    if (args === "help") {
-        console.log(USAGE);
-        return 0;
-    }
-    if (typeof args === "string") {
-        console.error(`${args}\n${USAGE}`);
-        return 2;
-    }
+function upstream(args: UpstreamArgs): number {
     if (args.check) {
         const have = cachedCharts();
         let ok = true;
@@ -62,4 +53,8 @@ function main(argv: readonly string[]): number {
     return result.missing.length === 0 ? 0 : 1;
 }
 
-if (require.main === module) process.exit(main(process.argv.slice(2)));
+if (require.main === module) {
+    exitWith(() => runCli(process.argv.slice(2), {
+        usage: USAGE, about: ABOUT, options: OPTIONS, parse: parseUpstreamArgs, failure: () => "upstream", body: async (args) => upstream(args),
+    }));
+}

@@ -8,7 +8,8 @@ import { makeClients, type PowerContext } from "../scheduler/handlers";
 import { makeTeardownClients, teardown, type PulumiRunner } from "./run";
 import type { TeardownTarget } from "./steps";
 import { exitWith, parseOptions, runCli, type OptionSpec } from "../core/args";
-import { checkPowerContext, readStackOutput, type Runner } from "../scheduler/cli";
+import { checkPowerContext } from "../scheduler/cli";
+import { checkStackOutput, readStackOutput, type Runner } from "../core/stack-output";
 
 export const OPTIONS: readonly OptionSpec[] = [
     { name: "--stack", value: "<name>", help: "the stack to remove (required)" },
@@ -52,11 +53,10 @@ export type TeardownContext = TeardownTarget & { readonly power: PowerContext };
 
 /** The stack output teardownContext (or the file), checked against the stack asked for. */
 export function resolveTeardownContext(args: Pick<TeardownArgs, "stack" | "contextFile">, run?: Runner): TeardownContext {
-    const ctx = readStackOutput("teardownContext", args, run) as TeardownContext;
-    for (const key of ["region", "clusterName", "vpcId", "dbInstanceIdentifier", "taskLogBucket", "keepDataOnDestroy", "rootKustomizationUrn", "power"] as const) {
-        if (ctx?.[key] === undefined) throw new Error(`the teardown context of ${args.stack} has no ${key}`);
-    }
-    if (ctx.stack !== args.stack) throw new Error(`the teardown context is for stack ${ctx.stack}, not ${args.stack}`);
+    const ctx = checkStackOutput<TeardownContext>(readStackOutput("teardownContext", args, run), {
+        name: "teardown context", stack: args.stack,
+        keys: ["region", "clusterName", "vpcId", "dbInstanceIdentifier", "taskLogBucket", "keepDataOnDestroy", "rootKustomizationUrn", "power"],
+    });
     // The power context inside is checked by the same rules as `npm run power`'s.
     checkPowerContext(ctx.power, args.stack);
     return ctx;
