@@ -3,6 +3,8 @@ import * as fs from "fs";
 import { qualifiedKey } from "../core/config-spec";
 import { CONFIG_KEYS, ConfigError, parseConfig, type RawConfig } from "./config";
 import { readStackConfig } from "../offline/stack-config";
+import { EC2_FAMILIES, OPENSEARCH_INSTANCE_TYPES, RDS_INSTANCE_CLASSES } from "../core/instance-types";
+import { PRICE_KEYS, readPriceFile } from "../cost/cost";
 
 import { HARNESS_DAY } from "../offline/evaluate";
 
@@ -185,7 +187,9 @@ describe("config: every rule", () => {
         assert.deepEqual(parseConfig(base("staging"), ctx).logStore.openSearchZones, ["us-east-1a"]);
     });
     it("a Kubernetes version near or past the end of standard support warns with what to do, on the day it is checked; it never refuses a deployed stack", () => {
-        const at = (version: string, day: string) => parseConfig({ ...base("prod"), "data-platform:kubernetesVersion": version }, { ...ctx, today: new Date(`${day}T12:00:00Z`) }).warnings;
+        // The support warnings (the stack files' placeholders warn too, and are tested on their own).
+        const at = (version: string, day: string) => parseConfig({ ...base("prod"), "data-platform:kubernetesVersion": version }, { ...ctx, today: new Date(`${day}T12:00:00Z`) }).warnings
+            .filter((w) => w.key === "data-platform:kubernetesVersion");
         assert.deepEqual(at("1.36", "2026-12-02"), []);
         assert.deepEqual(at("1.34", "2026-12-03").map((w) => [w.key, w.value]), [["data-platform:kubernetesVersion", "1.34"]]);
         assert.match(at("1.34", "2026-12-03")[0].message, /left EKS standard support on 2026-12-02.*upgrade to 1\.35 or 1\.36/);
@@ -212,7 +216,10 @@ describe("config: every rule", () => {
     it("refuses Arm node types: the nodes run AL2023 x86_64 and the DAG image is built for amd64", () => {
         rejects("prod", "nodeInstanceType", "t4g.medium", /^family "t4g" is not one of t3, t3a, m5, m6i, m7i$/);
         rejects("prod", "nodeInstanceType", "m7g.large", /^family "m7g" is not one of t3, t3a, m5, m6i, m7i$/);
-        assert.deepEqual(problems("prod", { nodeInstanceType: "m7i.large" }), []);
+        // An x86 type passes the architecture rule; m7i.large is then refused only for want of a price.
+        assert.deepEqual(problems("prod", { nodeInstanceType: "t3.large" }), []);
+        assert.deepEqual(problems("prod", { nodeInstanceType: "m7i.large" }).map((p) => p.key), ["data-platform:nodeInstanceType"]);
+        assert.match(problems("prod", { nodeInstanceType: "m7i.large" })[0].allowed, /has no price/);
     });
     it("refuses a node type or count too small for the pod and memory budget", () => {
         rejects("prod", "nodeInstanceType", "t3.small", /4 × t3\.small cannot hold the platform's pods/);
@@ -254,5 +261,49 @@ describe("config: one error that lists every problem", () => {
         assert.match(error.message, /data-platform:natStrategy: "nat-gateway" → must be one of gateway-per-az, single-gateway, instance/);
         assert.match(error.message, /data-platform:nodeCount: "500" → must be from 1 to 450/);
         assert.match(error.message, /data-platform:vpcCidr: "10\.0\.0\.1\/16" → is not a CIDR block: host bits are set/);
+    });
+});
+
+describe("config: no accepted instance choice is unpriced", () => {
+    const prices = readPriceFile().prices;
+    // Every value the catalogue knows, whether or not a rule refuses it: the walk shows which are accepted.
+    const ec2 = Object.entries(EC2_FAMILIES).flatMap(([family, spec]) => Object.keys(spec.sizes).map((size) => `${family}.${size}`));
+    const accepted = (stack: string, changes: Record<string, string>, key: string) => {
+        try {
+            parseConfig({ ...base(stack), ...changes }, { ...ctx, stack });
+            return true;
+        } catch (err) {
+            if (!(err instanceof ConfigError)) throw err;
+            return !err.problems.some((p) => p.key === qualifiedKey(key));
+        }
+    };
+    const walk = (key: string, values: readonly string[], priceKey: (v: string, stack: string) => string, extra: (v: string) => Record<string, string> = () => ({})) => {
+        for (const stack of ["prod", "staging"]) {
+            const ok = values.filter((v) => accepted(stack, { [qualifiedKey(key)]: v, ...extra(v) }, key));
+            assert.ok(ok.length > 0, `${stack}: some ${key} is accepted`);
+            for (const v of ok) assert.ok(prices[priceKey(v, stack)] !== undefined, `${stack}: ${key} ${v} is accepted but ${priceKey(v, stack)} has no price`);
+        }
+    };
+    it("nodeInstanceType: every EC2 type of the catalogue", () => walk("nodeInstanceType", ec2, (v) => PRICE_KEYS.ec2(v)));
+    it("natInstanceType: every EC2 type of the catalogue", () => walk("natInstanceType", ec2, (v) => PRICE_KEYS.ec2(v), () => ({ "data-platform:natStrategy": "instance" })));
+    it("dbInstanceClass: every class, Single-AZ (staging) and Multi-AZ (prod)", () =>
+        walk("dbInstanceClass", RDS_INSTANCE_CLASSES, (v, stack) => PRICE_KEYS.rds(v, stack === "prod")));
+    it("openSearchInstanceType: every type", () => walk("openSearchInstanceType", Object.keys(OPENSEARCH_INSTANCE_TYPES), (v) => PRICE_KEYS.openSearch(v)));
+    it("an unpriced type is refused with the priced ones named, never estimated without it", () => {
+        assert.ok(prices["ec2.m5.large"] === undefined, "the example must be unpriced");
+        rejects("staging", "nodeInstanceType", "m5.large", /m5\.large has no price .*\(ec2\.m5\.large\).*priced: .*t3\.medium/);
+        rejects("staging", "dbInstanceClass", "db.t4g.small", /has no price .*rds\.postgres\.db\.t4g\.small\.single-az/);
+    });
+    it("the stack files' placeholders are warned about, one per key, and a real value is not", () => {
+        const keys = (raw: RawConfig) => parseConfig(raw, ctx).warnings.filter((w) => w.message.startsWith("placeholder:")).map((w) => w.key);
+        assert.deepEqual(keys(base("prod")), ["data-platform:ciRepository", "data-platform:clusterAdminArns", "data-platform:gitopsRepositoryUrl", "data-platform:uiAllowedCidrs", "data-platform:uiCertificateArn"]);
+        assert.deepEqual(keys({
+            ...base("prod"),
+            "data-platform:ciRepository": "acme/airflow-dags",
+            "data-platform:clusterAdminArns": '["arn:aws:iam::210987654321:role/platform-admin"]',
+            "data-platform:gitopsRepositoryUrl": "ssh://git@github.com/acme/airflow-gitops.git",
+            "data-platform:uiAllowedCidrs": '["198.18.0.0/24"]',
+            "data-platform:uiCertificateArn": "arn:aws:acm:us-east-1:210987654321:certificate/1b2c3d4e-0000-4000-8000-00000000abcd",
+        }), []);
     });
 });

@@ -10,6 +10,7 @@ import { airflowSizesFor, checkBudget } from "../cluster/capacity";
 import { supportNotice } from "../cluster/eks-versions";
 import { backupWindowProblem, maintenanceWindowFor, powerSettings } from "../scheduler/power";
 import { OPENSEARCH_INSTANCE_TYPES } from "../core/instance-types";
+import { PRICE_KEYS, readPriceFile } from "../cost/cost";
 import { IAM_PRINCIPAL_ARN_RE, qualifiedKey, type ConfigKey, type ConfigType, type ConfigValue, type ConfigWarning, type Environment } from "../core/config-spec";
 import { placeholderWarnings } from "./placeholders";
 import { GENERAL_KEYS } from "./general-keys";
@@ -255,6 +256,24 @@ export function parseConfig(raw: RawConfig, context: { project: string; stack: s
     if (osType !== undefined && osVolume !== undefined && osVolume > OPENSEARCH_INSTANCE_TYPES[osType].maxVolumeGiB) {
         problem("openSearchVolumeGb", `${osType} takes at most ${OPENSEARCH_INSTANCE_TYPES[osType].maxVolumeGiB} GiB`);
     }
+    // Every instance choice must have a price: the estimate, the budget's default and the policy pack's
+    // cost ceiling all come from the total, and an unpriced item would lower it silently. To use another
+    // type, add its entry (with its query) to the price file and run `npm run prices`.
+    const prices = readPriceFile().prices;
+    const priced = (prefix: string) => Object.keys(prices).filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length));
+    const needPrice = (key: string, value: string | undefined, priceKey: string | undefined, offered: string) => {
+        if (value !== undefined && priceKey !== undefined && prices[priceKey] === undefined) {
+            problem(key, `${value} has no price in data/prices.us-east-1.json (${priceKey}), so the estimate could not count it; priced: ${offered}. Add the entry with its query and run npm run prices to use it`);
+        }
+    };
+    const ec2Priced = priced("ec2.").filter((t) => t.includes(".")).join(", ");
+    needPrice("nodeInstanceType", nodeType, nodeType && PRICE_KEYS.ec2(nodeType), ec2Priced);
+    needPrice("natInstanceType", str("natInstanceType"), str("natInstanceType") && PRICE_KEYS.ec2(str("natInstanceType")!), ec2Priced);
+    const dbClass = str("dbInstanceClass");
+    needPrice("dbInstanceClass", dbClass, dbClass && multiAz !== undefined ? PRICE_KEYS.rds(dbClass, multiAz) : undefined,
+        priced("rds.postgres.").filter((k) => k.endsWith(multiAz ? ".multi-az" : ".single-az")).map((k) => k.replace(/\.(multi|single)-az$/, "")).join(", ") + (multiAz ? " (Multi-AZ)" : " (Single-AZ)"));
+    needPrice("openSearchInstanceType", osType, osType && PRICE_KEYS.openSearch(osType), priced("opensearch.").filter((t) => t.endsWith(".search")).join(", "));
+
     const osCount = int("openSearchInstanceCount");
     const zoneAware = bool("openSearchZoneAwareness");
     if (zoneAware === true && osCount !== undefined && (osCount < 2 || osCount % 2 !== 0)) {

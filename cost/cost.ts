@@ -42,6 +42,13 @@ export interface PriceFile {
 
 export const PRICE_FILE = path.join(__dirname, "..", "data", "prices.us-east-1.json");
 
+/** The price-file keys of the instance choices the config offers: what an accepted value must have. */
+export const PRICE_KEYS = {
+    ec2: (type: string) => `ec2.${type}`,
+    rds: (instanceClass: string, multiAz: boolean) => `rds.postgres.${instanceClass}.${multiAz ? "multi-az" : "single-az"}`,
+    openSearch: (type: string) => `opensearch.${type}`,
+} as const;
+
 /** Reads and checks the price file: every entry has a number, a unit, a date and known sources. */
 export function readPriceFile(file: string = PRICE_FILE): PriceFile {
     const data = JSON.parse(fs.readFileSync(file, "utf8")) as PriceFile;

@@ -64,7 +64,8 @@ describe("npm run plan", function () {
     it("explains its usage when no stack is given", () => {
         const run = plan();
         assert.equal(run.status, 2);
-        assert.match(run.stderr, /usage: npm run plan -- --stack <name>.*stacks: prod, staging/);
+        assert.match(run.stderr, /^--stack <name> is required \(stacks: prod, staging\)$/m);
+        assert.match(run.stderr, /^usage: npm run plan -- --stack <name>/m);
     });
 });
 

@@ -44,7 +44,13 @@ export function renderCounts(evaluation: Evaluation): string[] {
 /** The monthly estimate of an evaluated stack, at the awake hours its config expects of a night. */
 export function estimateOf(evaluation: Evaluation): Estimate {
     const cfg = parseConfig(evaluation.config.values, evaluation.config);
-    return estimate(evaluation.resources, { awakeHoursPerDay: cfg.cost.expectedAwakeHours }, readPriceFile());
+    const e = estimate(evaluation.resources, { awakeHoursPerDay: cfg.cost.expectedAwakeHours }, readPriceFile());
+    // A total without an item would be too low, and the budget and the policy pack's ceiling follow it:
+    // an item without a price stops the plan instead.
+    if (e.notPriced.length > 0) {
+        throw new Error(`the estimate of ${evaluation.config.stack} cannot be trusted: ${e.notPriced.length} item(s) have no price in data/prices.us-east-1.json:\n${e.notPriced.map((u) => `  - ${u.type} ${u.resource}: ${u.reason}`).join("\n")}`);
+    }
+    return e;
 }
 
 /** A convenience a stack may switch off (staging only; prod's config refuses), and how to switch it on. */

@@ -37,7 +37,7 @@ describe("npm run power: arguments", () => {
             [["reboot", "--stack", "prod"], /unknown command reboot/],
             [["wake", "sleep", "--stack", "prod"], /one command only/],
             [["status"], /--stack <name> is required/],
-            [["status", "--stack"], /--stack <name> is required/],
+            [["status", "--stack"], /--stack needs a value: --stack <name>/],
             [["status", "--stack", "prod", "--hours", "2"], /--hours applies to keep-awake, wake and start-db/],
             [["account", "--stack", "prod", "--hours", "2"], /--hours applies to keep-awake, wake and start-db, not account/],
             [["start-db", "--stack", "prod", "--hours", "0"], /start-db needs --hours > 0/],
@@ -46,7 +46,7 @@ describe("npm run power: arguments", () => {
             [["keep-awake", "--stack", "prod", "--hours", "soon"], /must be a number/],
             [["wake", "--stack", "prod", "--hours", "0"], /wake needs --hours > 0/],
             [["status", "--stack", "prod", "--force"], /unknown option --force/],
-            [["status", "--stack", "prod", "--context"], /--context needs a file/],
+            [["status", "--stack", "prod", "--context"], /--context needs a value: --context <file>/],
         ];
         for (const [argv, why] of cases) assert.match(String(parseArgs(argv, env)), why, argv.join(" "));
     });
