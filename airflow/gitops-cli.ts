@@ -15,7 +15,6 @@ const ABOUT = "Rewrites the generated files under gitops/ (the HelmRelease, the 
 export function parseGitopsArgs(argv: readonly string[]): { check: boolean } | "help" | string {
     const parsed = parseOptions(argv, OPTIONS);
     if (typeof parsed === "string") return parsed;
-    if (parsed.positional.length > 0) return `no positional argument expected, got ${parsed.positional.join(" ")}`;
     return { check: parsed.values["--check"] === true };
 }
 

@@ -10,7 +10,7 @@ import { airflowSizesFor, checkBudget } from "../cluster/capacity";
 import { supportNotice } from "../cluster/eks-versions";
 import { backupWindowProblem, maintenanceWindowFor, powerSettings } from "../scheduler/power";
 import { OPENSEARCH_INSTANCE_TYPES } from "../core/instance-types";
-import { PRICE_KEYS, readPriceFile } from "../cost/cost";
+import { PRICE_KEYS, readPriceFile, type PriceFile } from "../cost/cost";
 import { IAM_PRINCIPAL_ARN_RE, qualifiedKey, type ConfigKey, type ConfigType, type ConfigValue, type ConfigWarning, type Environment } from "../core/config-spec";
 import { placeholderWarnings } from "./placeholders";
 import { GENERAL_KEYS } from "./general-keys";
@@ -99,6 +99,10 @@ function parseTyped(type: ConfigType, raw: string): { value: ConfigValue } | { e
         }
     }
 }
+
+// The price file ships with the code and does not change during a run: read once, not at every parse.
+let shipped: PriceFile["prices"] | undefined;
+const shippedPrices = () => (shipped ??= readPriceFile().prices);
 
 /**
  * Validates raw stack config. Returns the typed config, or throws one ConfigError that lists every
@@ -259,7 +263,7 @@ export function parseConfig(raw: RawConfig, context: { project: string; stack: s
     // Every instance choice must have a price: the estimate, the budget's default and the policy pack's
     // cost ceiling all come from the total, and an unpriced item would lower it silently. To use another
     // type, add its entry (with its query) to the price file and run `npm run prices`.
-    const prices = readPriceFile().prices;
+    const prices = shippedPrices();
     const priced = (prefix: string) => Object.keys(prices).filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length));
     const needPrice = (key: string, value: string | undefined, priceKey: string | undefined, offered: string) => {
         if (value !== undefined && priceKey !== undefined && prices[priceKey] === undefined) {
@@ -268,7 +272,8 @@ export function parseConfig(raw: RawConfig, context: { project: string; stack: s
     };
     const ec2Priced = priced("ec2.").filter((t) => t.includes(".")).join(", ");
     needPrice("nodeInstanceType", nodeType, nodeType && PRICE_KEYS.ec2(nodeType), ec2Priced);
-    needPrice("natInstanceType", str("natInstanceType"), str("natInstanceType") && PRICE_KEYS.ec2(str("natInstanceType")!), ec2Priced);
+    const natType = str("natInstanceType");
+    needPrice("natInstanceType", natType, natType && PRICE_KEYS.ec2(natType), ec2Priced);
     const dbClass = str("dbInstanceClass");
     needPrice("dbInstanceClass", dbClass, dbClass && multiAz !== undefined ? PRICE_KEYS.rds(dbClass, multiAz) : undefined,
         priced("rds.postgres.").filter((k) => k.endsWith(multiAz ? ".multi-az" : ".single-az")).map((k) => k.replace(/\.(multi|single)-az$/, "")).join(", ") + (multiAz ? " (Multi-AZ)" : " (Single-AZ)"));

@@ -14,8 +14,11 @@ export interface Parsed {
     readonly positional: readonly string[];
 }
 
-/** "help" when asked for it, else the options, or what is wrong with them. */
-export function parseOptions(argv: readonly string[], specs: readonly OptionSpec[]): Parsed | "help" | string {
+/**
+ * "help" when asked for it, else the options, or what is wrong with them. Positional arguments are
+ * refused unless `positional` allows them (power's command is the only one).
+ */
+export function parseOptions(argv: readonly string[], specs: readonly OptionSpec[], options: { readonly positional?: boolean } = {}): Parsed | "help" | string {
     if (argv.includes("--help") || argv.includes("-h")) return "help";
     const byName = new Map(specs.map((s) => [s.name, s]));
     const values: Record<string, string | true> = {};
@@ -40,6 +43,7 @@ export function parseOptions(argv: readonly string[], specs: readonly OptionSpec
         if (value === undefined || value === "" || (eq < 0 && value.startsWith("--"))) return `${name} needs a value: ${name} ${spec.value}`;
         values[name] = value;
     }
+    if (!options.positional && positional.length > 0) return `no positional argument expected, got ${positional.join(" ")}`;
     return { values, positional };
 }
 

@@ -155,7 +155,6 @@ const ABOUT = [
 export function parsePricesArgs(argv: readonly string[]): { dryRun: boolean } | "help" | string {
     const parsed = parseOptions(argv, OPTIONS);
     if (typeof parsed === "string") return parsed;
-    if (parsed.positional.length > 0) return `no positional argument expected, got ${parsed.positional.join(" ")}`;
     return { dryRun: parsed.values["--dry-run"] === true };
 }
 

@@ -32,7 +32,6 @@ export interface RestoreArgs {
 export function parseRestoreArgs(argv: readonly string[]): RestoreArgs | "help" | string {
     const parsed = parseOptions(argv, OPTIONS);
     if (typeof parsed === "string") return parsed;
-    if (parsed.positional.length > 0) return `no positional argument expected, got ${parsed.positional.join(" ")}`;
     const v = parsed.values;
     if (typeof v["--stack"] !== "string") return "--stack <name> is required";
     if (v["--time"] !== undefined && v["--latest"] !== undefined) return "--time and --latest exclude each other";

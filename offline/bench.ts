@@ -12,8 +12,7 @@ const ABOUT = "Prints one line per stack file: the monthly estimate, the always-
 
 export function parseBenchArgs(argv: readonly string[]): Record<string, never> | "help" | string {
     const parsed = parseOptions(argv, []);
-    if (typeof parsed === "string") return parsed;
-    return parsed.positional.length > 0 ? `no argument expected, got ${parsed.positional.join(" ")}` : {};
+    return typeof parsed === "string" ? parsed : {};
 }
 
 if (require.main === module) {

@@ -30,7 +30,6 @@ export async function generatedDocs(read: (rel: string) => string): Promise<Reco
 export function parseDocsArgs(argv: readonly string[]): { check: boolean } | "help" | string {
     const parsed = parseOptions(argv, OPTIONS);
     if (typeof parsed === "string") return parsed;
-    if (parsed.positional.length > 0) return `no positional argument expected, got ${parsed.positional.join(" ")}`;
     return { check: parsed.values["--check"] === true };
 }
 

@@ -104,7 +104,6 @@ export interface PlanArgs {
 export function parsePlanArgs(argv: readonly string[]): PlanArgs | "help" | string {
     const parsed = parseOptions(argv, OPTIONS);
     if (typeof parsed === "string") return parsed;
-    if (parsed.positional.length > 0) return `no positional argument expected, got ${parsed.positional.join(" ")}`;
     const stack = parsed.values["--stack"];
     if (typeof stack !== "string") return `--stack <name> is required (stacks: ${listStacks(parsed.values["--config-dir"] as string | undefined).join(", ")})`;
     return { stack, configDir: parsed.values["--config-dir"] as string | undefined };

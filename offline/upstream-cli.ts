@@ -27,7 +27,6 @@ export interface UpstreamArgs {
 export function parseUpstreamArgs(argv: readonly string[]): UpstreamArgs | "help" | string {
     const parsed = parseOptions(argv, OPTIONS);
     if (typeof parsed === "string") return parsed;
-    if (parsed.positional.length > 0) return `no positional argument expected, got ${parsed.positional.join(" ")}`;
     const v = parsed.values;
     const args = { offline: v["--offline"] === true, refresh: v["--refresh"] === true, check: v["--check"] === true };
     if (args.check && args.refresh) return "--check writes nothing, so it does not go with --refresh";

@@ -50,7 +50,7 @@ const ABOUT = [
 
 /** The arguments, or what is wrong with them. */
 export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): PowerArgs | "help" | string {
-    const parsed = parseOptions(argv, OPTIONS);
+    const parsed = parseOptions(argv, OPTIONS, { positional: true });
     if (typeof parsed === "string") return parsed;
     const positional = parsed.positional;
     if (positional.length !== 1) return positional.length === 0 ? "a command is required" : `one command only, got ${positional.join(" ")}`;

@@ -37,7 +37,6 @@ export interface TeardownArgs {
 export function parseTeardownArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): TeardownArgs | "help" | string {
     const parsed = parseOptions(argv, OPTIONS);
     if (typeof parsed === "string") return parsed;
-    if (parsed.positional.length > 0) return `no positional argument expected, got ${parsed.positional.join(" ")}`;
     const v = parsed.values;
     if (typeof v["--stack"] !== "string") return "--stack <name> is required";
     return {
