@@ -6,6 +6,7 @@ import * as aws from "@pulumi/aws";
 import { loadConfig } from "./config/read";
 import { physicalNames, standardTags } from "./core/naming";
 import { Network } from "./network/component";
+import { PlatformKey } from "./encryption/component";
 import { Metastore } from "./metastore/component";
 import { LogStore } from "./log-store/component";
 import { Registry } from "./registry/component";
@@ -40,7 +41,15 @@ export = async (options: { today?: Date; warn?: (message: string) => void } = {}
         region: cfg.region,
         ...cfg.network,
         clusterName: names.clusterName,
+        // The load balancer controller puts internet-facing load balancers in the public subnets tagged
+        // for it: tagging only these zones' is what keeps the UI's ALB (and its addresses) to them.
+        loadBalancerZones: cfg.airflow.uiLoadBalancerZones,
     }, providers);
+
+    // sharedKmsKey: one key for every part; otherwise each part creates its own.
+    const kmsKey = cfg.sharedKmsKey
+        ? new PlatformKey(`${names.prefix}-kms`, { accountId: account.accountId, region: cfg.region, prefix: names.prefix, keepOnDestroy: cfg.metastore.protectFromDeletion }, providers)
+        : undefined;
 
     // One set of power settings for the scheduler and the metastore's maintenance window (inside the
     // hours the scheduler keeps the database up; the config check refused settings where none fits).
@@ -57,6 +66,7 @@ export = async (options: { today?: Date; warn?: (message: string) => void } = {}
         vpcId: network.vpcId,
         privateSubnetIds: network.privateSubnetIds,
         identifier: names.dbIdentifier,
+        kmsKey,
         ...cfg.metastore,
         logRetentionDays: cfg.logRetentionDays,
     }, providers);
@@ -67,6 +77,7 @@ export = async (options: { today?: Date; warn?: (message: string) => void } = {}
     const logStore = new LogStore(`${names.prefix}-logstore`, {
         taskLogRetentionDays: cfg.logStore.taskLogRetentionDays,
         keepTaskLogsOnDestroy: cfg.logStore.keepTaskLogsOnDestroy,
+        kmsKey,
         search: cfg.logStore.logSearch ? {
             vpcId: network.vpcId,
             subnetIds: cfg.logStore.openSearchZones.map((zone) => network.privateSubnetIdByZone[zone]),
@@ -95,6 +106,7 @@ export = async (options: { today?: Date; warn?: (message: string) => void } = {}
         vpcId: network.vpcId,
         vpcCidr: network.vpcCidr,
         network,
+        kmsKey,
         privateSubnetIds: network.privateSubnetIds,
         ...cfg.cluster,
         logRetentionDays: cfg.logRetentionDays,
@@ -135,6 +147,7 @@ export = async (options: { today?: Date; warn?: (message: string) => void } = {}
         region: cfg.region,
         accountId: account.accountId,
         stack: cfg.stack,
+        kmsKey,
         clusterName: cluster.clusterName,
         clusterArn: cluster.clusterArn,
         nodeGroupName: cluster.nodeGroupName,

@@ -299,6 +299,7 @@ for (const stack of STACKS) {
                     uiCertificateArn: cfg.airflow.uiCertificateArn,
                     uiAllowedCidrs: cfg.airflow.uiAllowedCidrs,
                     uiSecurityGroupId: sg?.id ?? "",
+                    uiZones: cfg.airflow.uiLoadBalancerZones,
                 });
                 assert.deepEqual(settings(), expected);
                 assert.deepEqual(Object.keys(settings()).sort(), [...PLATFORM_SETTING_KEYS].filter((k) => prod || !k.startsWith("UI_")).sort());

@@ -202,11 +202,11 @@ describe("Flux substitution (fluxcd/pkg envsubst, as kustomize-controller runs i
 
 describe("platform settings", () => {
     before(loadStacks);
-    const base = { environment: "prod" as const, region: "us-east-1", clusterName: "c", airflowImageRepository: "r", airflowRoleArn: "arn:aws:iam::1:role/a", taskLogBucket: "b", imageBranch: "m", gitopsPath: "./clusters/prod", uiSecurityGroupId: "sg-1" };
+    const base = { environment: "prod" as const, region: "us-east-1", clusterName: "c", airflowImageRepository: "r", airflowRoleArn: "arn:aws:iam::1:role/a", taskLogBucket: "b", imageBranch: "m", gitopsPath: "./clusters/prod", uiSecurityGroupId: "sg-1", uiZones: ["us-east-1a", "us-east-1b"] };
     it("lists exactly the contract's variables; the UI's three exist only where the UI is exposed", () => {
         assert.deepEqual([...PLATFORM_SETTING_KEYS].sort(), [
             "AIRFLOW_IMAGE_REPOSITORY", "AIRFLOW_ROLE_ARN", "AIRFLOW_SCHEDULER_REPLICAS", "AWS_REGION", "CLUSTER_NAME", "ENVIRONMENT",
-            "GITOPS_PATH", "IMAGE_BRANCH", "TASK_LOG_BUCKET", "UI_ALLOWED_CIDRS", "UI_CERTIFICATE_ARN", "UI_SECURITY_GROUP_ID",
+            "GITOPS_PATH", "IMAGE_BRANCH", "TASK_LOG_BUCKET", "UI_ALLOWED_CIDRS", "UI_CERTIFICATE_ARN", "UI_SECURITY_GROUP_ID", "UI_ZONES",
         ]);
         assert.deepEqual(Object.keys(STACK_SETTINGS.prod).sort(), [...PLATFORM_SETTING_KEYS].sort());
         assert.deepEqual(Object.keys(STACK_SETTINGS.staging).filter((k) => k.startsWith("UI_")), [], "staging exposes no UI: no UI settings");
@@ -226,6 +226,9 @@ describe("platform settings", () => {
         assert.equal(STACK_SETTINGS.prod.UI_ALLOWED_CIDRS, STACK_CONFIG.prod.airflow.uiAllowedCidrs.join(","));
         const on = platformSettings({ ...base, uiCertificateArn: "arn:aws:acm:us-east-1:1:certificate/x", uiAllowedCidrs: ["203.0.113.0/24", "198.51.100.7/32"] });
         assert.equal(on.UI_ALLOWED_CIDRS, "203.0.113.0/24,198.51.100.7/32");
+        // prod's stack file puts the UI's load balancer in two of its three zones: a flow sequence.
+        assert.equal(STACK_SETTINGS.prod.UI_ZONES, "[us-east-1a,us-east-1b]");
+        assert.equal(on.UI_ZONES, "[us-east-1a,us-east-1b]");
         assert.equal(platformSettings({ ...base, uiAllowedCidrs: [] }).UI_CERTIFICATE_ARN, undefined);
     });
     it("refuses a value that could break or inject YAML, or that YAML would read as another type", () => {
@@ -235,6 +238,10 @@ describe("platform settings", () => {
         assert.throws(() => platformSettings({ ...off, schedulerReplicas: 0 }), /AIRFLOW_SCHEDULER_REPLICAS/);
         assert.throws(() => platformSettings({ ...off, imageBranch: "on" }), /IMAGE_BRANCH: "on" would be read as a YAML boolean/);
         assert.throws(() => platformSettings({ ...off, taskLogBucket: "" }), /TASK_LOG_BUCKET: empty/);
+        const ui = { ...base, uiCertificateArn: "arn:aws:acm:us-east-1:1:certificate/x", uiAllowedCidrs: ["10.0.0.0/8"] };
+        assert.throws(() => platformSettings({ ...ui, uiZones: ["us-east-1a]\nx: [y"] }), /UI_ZONES/);
+        assert.throws(() => platformSettings({ ...ui, uiZones: [] }), /UI_ZONES/);
+        assert.throws(() => platformSettings({ ...ui, uiZones: ["on"] }), /UI_ZONES: .* list of strings/);
     });
 });
 
@@ -375,6 +382,14 @@ describe("GitOps tree through the real kustomize, Flux's substitution and the re
             }
             for (const j of byKind(rendered[stack], "Job")) assert.ok(envNames(j.spec.template.spec.containers[0]).includes("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"), j.metadata.name);
         }
+    });
+    it("keeps prod's API server in the UI load balancer's two zones: UI_ZONES arrives as a real list, through kustomize, Flux and the chart", () => {
+        const apiServer = (stack: Stack) => byKind(rendered[stack], "Deployment", "airflow-api-server")[0].spec.template.spec;
+        const terms = apiServer("prod").affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
+        assert.deepEqual(terms, [{ matchExpressions: [{ key: "topology.kubernetes.io/zone", operator: "In", values: ["us-east-1a", "us-east-1b"] }] }]);
+        // staging exposes no UI: no load balancer, no zone rule; the chart's own spreading applies.
+        assert.equal(apiServer("staging").affinity?.nodeAffinity, undefined);
+        assert.ok(apiServer("staging").affinity?.podAntiAffinity, "the chart's default anti-affinity");
     });
     it("puts requests and limits (CPU and memory) on every container, the task pod template's included", () => {
         for (const stack of STACKS) {

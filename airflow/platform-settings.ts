@@ -21,6 +21,7 @@ export const PLATFORM_SETTING_KEYS = [
     "UI_CERTIFICATE_ARN",
     "UI_ALLOWED_CIDRS",
     "UI_SECURITY_GROUP_ID",
+    "UI_ZONES",
     "AIRFLOW_SCHEDULER_REPLICAS",
 ] as const;
 export type PlatformSettingKey = (typeof PLATFORM_SETTING_KEYS)[number];
@@ -31,7 +32,7 @@ export type PlatformSettingKey = (typeof PLATFORM_SETTING_KEYS)[number];
 export const UI_INGRESS_COMPONENT = "components/ui-ingress";
 
 /** The settings only a stack that exposes the UI has (they are used only by UI_INGRESS_COMPONENT). */
-export const UI_SETTING_KEYS = ["UI_CERTIFICATE_ARN", "UI_ALLOWED_CIDRS", "UI_SECURITY_GROUP_ID"] as const;
+export const UI_SETTING_KEYS = ["UI_CERTIFICATE_ARN", "UI_ALLOWED_CIDRS", "UI_SECURITY_GROUP_ID", "UI_ZONES"] as const;
 export type PlatformSettings = Partial<Record<PlatformSettingKey, string>> & Record<Exclude<PlatformSettingKey, (typeof UI_SETTING_KEYS)[number]>, string>;
 
 /**
@@ -41,6 +42,13 @@ export type PlatformSettings = Partial<Record<PlatformSettingKey, string>> & Rec
  * of the others reads as a string (YAML 1.1, as the controller's parser: not `true`, `on`, `1234`).
  */
 export const NUMERIC_SETTING_KEYS: readonly PlatformSettingKey[] = ["AIRFLOW_SCHEDULER_REPLICAS"];
+/**
+ * The one setting that must become a YAML list: a node-affinity term's `values: ${UI_ZONES}`. The
+ * ConfigMap holds a flow sequence, `[us-east-1a,us-east-1b]`, which YAML reads as a list once Flux has
+ * pasted it in. (Quoting the variable inside a list in Git, `values: ["${UI_ZONES}"]`, would give one
+ * string "a,b": kustomize serialises the list before Flux substitutes.)
+ */
+export const LIST_SETTING_KEYS: readonly PlatformSettingKey[] = ["UI_ZONES"];
 
 export interface PlatformSettingsInput {
     readonly environment: Environment;
@@ -60,6 +68,8 @@ export interface PlatformSettingsInput {
     readonly uiAllowedCidrs: readonly string[];
     /** The ALB's security group, created by Pulumi (it, not the annotation, enforces the allow-list). */
     readonly uiSecurityGroupId: string;
+    /** The zones of the UI's load balancer: Airflow's API server is kept in them. */
+    readonly uiZones: readonly string[];
     /** Default: schedulerReplicasFor(environment). */
     readonly schedulerReplicas?: number;
 }
@@ -116,13 +126,22 @@ export function platformSettings(input: PlatformSettingsInput): PlatformSettings
         // Only where the UI is exposed, which is also the only place the ui-ingress Component (their one
         // user) is included: no setting is ever empty, so none can turn into a YAML null.
         ...(ui.value
-            ? { UI_CERTIFICATE_ARN: input.uiCertificateArn ?? "", UI_ALLOWED_CIDRS: input.uiAllowedCidrs.join(","), UI_SECURITY_GROUP_ID: input.uiSecurityGroupId }
+            ? { UI_CERTIFICATE_ARN: input.uiCertificateArn ?? "", UI_ALLOWED_CIDRS: input.uiAllowedCidrs.join(","), UI_SECURITY_GROUP_ID: input.uiSecurityGroupId, UI_ZONES: `[${input.uiZones.join(",")}]` }
             : {}),
     };
     for (const [key, value] of Object.entries(settings) as [PlatformSettingKey, string][]) {
         if (value === "") throw new Error(`${key}: empty; an empty setting becomes a YAML null once substituted`);
-        if (!SAFE_VALUE.test(value)) throw new Error(`${key}: ${JSON.stringify(value)} has characters that are unsafe to substitute into YAML`);
+        const list = LIST_SETTING_KEYS.includes(key);
+        // A list is brackets around items that are each safe (no nested brackets, no quotes).
+        const items = list ? /^\[([^\[\]]*)\]$/.exec(value)?.[1]?.split(",") : undefined;
+        if (list ? items === undefined || items.some((i) => i === "" || !SAFE_VALUE.test(i)) : !SAFE_VALUE.test(value)) {
+            throw new Error(`${key}: ${JSON.stringify(value)} has characters that are unsafe to substitute into YAML`);
+        }
         const read = YAML.parse(`v: ${value}`, { version: "1.1" }).v as unknown;
+        if (list) {
+            if (!Array.isArray(read) || read.length < 1 || read.some((i) => typeof i !== "string")) throw new Error(`${key}: ${JSON.stringify(value)} would not be read as a YAML list of strings after substitution`);
+            continue;
+        }
         const wanted = NUMERIC_SETTING_KEYS.includes(key) ? "number" : "string";
         if (typeof read !== wanted) throw new Error(`${key}: ${JSON.stringify(value)} would be read as a YAML ${typeof read} after substitution, not a ${wanted}`);
     }

@@ -485,5 +485,19 @@ export function uiIngressValues(): Record<string, unknown> {
                 },
             },
         },
+        // The ALB spans only the zones of uiLoadBalancerZones (their public subnets alone carry the
+        // controller's role tag), and it sends nothing to a target in a zone it does not span ("If you
+        // register targets in an Availability Zone but do not enable the Availability Zone, these
+        // registered targets do not receive traffic": ELB User Guide, Availability Zones). So the API
+        // server, the ALB's one target, must run in those zones.
+        apiServer: {
+            affinity: {
+                nodeAffinity: {
+                    requiredDuringSchedulingIgnoredDuringExecution: {
+                        nodeSelectorTerms: [{ matchExpressions: [{ key: "topology.kubernetes.io/zone", operator: "In", values: v("UI_ZONES") }] }],
+                    },
+                },
+            },
+        },
     };
 }

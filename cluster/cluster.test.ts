@@ -5,12 +5,13 @@ import { strict as assert } from "assert";
 import { parseConfig, type PlatformConfig } from "../config/config";
 import { kubeconfig } from "./kubeconfig";
 import { physicalNames } from "../core/naming";
-import { CLUSTER_ADMIN_POLICY, CONTROL_PLANE_LOGS, NODE_MANAGED_POLICIES } from "./component";
+import { CLUSTER_ADMIN_POLICY, NODE_MANAGED_POLICIES } from "./component";
+import { DEFAULT_CONTROL_PLANE_LOG_TYPES } from "./config-keys";
 import { EKS_ADDON_VERSIONS } from "./chart-versions";
 import { FLUX_STATUS_GROUP, WATCHED_FLUX_OBJECTS, apiPath } from "../airflow/flux-status";
 import type { Evaluation } from "../offline/evaluate";
 import type { RecordedResource } from "../offline/mocks";
-import { T, only } from "../tests/resources";
+import { T, keyOf, only } from "../tests/resources";
 import { STACKS, stackEvaluation } from "../tests/stacks";
 
 const json = (text: string) => JSON.parse(text);
@@ -58,18 +59,18 @@ for (const stack of STACKS) {
         });
 
         it("encrypts Kubernetes secrets with a rotating KMS key", () => {
-            const key = only(e, T.key, "cluster-key");
+            const key = keyOf(e, cfg, "cluster");
             assert.deepEqual(cluster.inputs.encryptionConfig, { resources: ["secrets"], provider: { keyArn: key.state.arn } });
             assert.equal(key.inputs.enableKeyRotation, true);
         });
 
         it("sends api, audit and authenticator logs to an encrypted log group with the configured retention, created first", () => {
             assert.deepEqual(cluster.inputs.enabledClusterLogTypes, ["api", "audit", "authenticator"]);
-            assert.deepEqual(CONTROL_PLANE_LOGS, cluster.inputs.enabledClusterLogTypes);
+            assert.deepEqual(cfg.cluster.controlPlaneLogTypes, DEFAULT_CONTROL_PLANE_LOG_TYPES, "both stacks keep the default (the policy pack's requirement)");
             const group = only(e, "aws:cloudwatch/logGroup:LogGroup", "cluster-control-plane-logs");
             assert.equal(group.inputs.name, `/aws/eks/${cluster.inputs.name}/cluster`);
             assert.equal(group.inputs.retentionInDays, cfg.logRetentionDays);
-            assert.equal(group.inputs.kmsKeyId, only(e, T.key, "cluster-key").state.arn);
+            assert.equal(group.inputs.kmsKeyId, keyOf(e, cfg, "cluster").state.arn);
             assert.ok(cluster.options!.dependsOn.includes(`aws:cloudwatch/logGroup:LogGroup::${group.name}`));
         });
 
@@ -134,8 +135,9 @@ for (const stack of STACKS) {
             const group = only(e, NODE_GROUP, "cluster-nodes");
             assert.deepEqual([...group.inputs.subnetIds].sort(), privateSubnets.map((s) => s.id).sort());
             assert.deepEqual(new Set(privateSubnets.map((s) => s.inputs.availabilityZone)).size, 3);
-            assert.deepEqual(group.inputs.instanceTypes, ["t3.medium"]);
-            assert.equal(group.inputs.capacityType, "ON_DEMAND");
+            // Both stack files choose Spot over the primary type and its AMD twin (same vCPUs and memory).
+            assert.deepEqual(group.inputs.instanceTypes, ["t3.medium", "t3a.medium"]);
+            assert.equal(group.inputs.capacityType, "SPOT");
             assert.equal(group.inputs.amiType, "AL2023_x86_64_STANDARD");
             // The nodes follow the control plane's version (an upgrade moves both).
             assert.equal(group.inputs.version, cluster.state.version ?? cluster.inputs.version);

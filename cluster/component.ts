@@ -41,7 +41,7 @@ import {
     sshAuthData,
 } from "./flux-sources";
 import { airflowConnectionUri, BOOTSTRAP_NAMESPACE, BOOTSTRAP_SECRET, bootstrapJob, MONITOR_DB_USER } from "../metastore/bootstrap";
-import { allowPortFrom, rotatingKey, type ClientGrant } from "../core/common";
+import { allowPortFrom, rotatingKey, type ClientGrant, type KeyRef } from "../core/common";
 
 /** The Airflow API server's port, where the UI's load balancer sends traffic (target type ip). */
 export const API_SERVER_PORT = 8080;
@@ -49,7 +49,6 @@ export const API_SERVER_PORT = 8080;
 export const UI_ALB_ROLE_TAG = { "data-platform:role": "airflow-ui-alb" };
 
 /** Control-plane log types shipped to CloudWatch: who called the API, what it did, who authenticated. */
-export const CONTROL_PLANE_LOGS = ["api", "audit", "authenticator"];
 
 /** AWS managed policies a managed node needs to join the cluster, run the VPC CNI, and be reached by SSM. */
 export const NODE_MANAGED_POLICIES = [
@@ -81,6 +80,8 @@ export interface AirflowClusterArgs extends ClusterSettings {
      * ALB and the subnets are free of it when their turn comes.
      */
     readonly network: pulumi.Resource;
+    /** The stack's one KMS key (sharedKmsKey); unset: the cluster creates its own. */
+    readonly kmsKey?: KeyRef;
     /** One private subnet per zone: the control plane's interfaces and the nodes go here. */
     readonly privateSubnetIds: pulumi.Input<string>[];
     readonly logRetentionDays: number;
@@ -163,15 +164,19 @@ export class AirflowCluster extends pulumi.ComponentResource {
         this.name = name;
         const parent = { parent: this };
 
-        // One key for Kubernetes secrets (envelope encryption) and the control-plane log group.
-        const key = rotatingKey(`${name}-key`, `Encrypts the Kubernetes secrets and control-plane logs of ${args.clusterName}`, this,
+        // One key for Kubernetes secrets (envelope encryption) and the control-plane log group: the
+        // stack's shared key (sharedKmsKey), or the cluster's own.
+        const key = args.kmsKey ?? rotatingKey(`${name}-key`, `Encrypts the Kubernetes secrets and control-plane logs of ${args.clusterName}`, this,
             pulumi.output(args.accountId).apply((account) => JSON.stringify(kmsKeyPolicyWithLogs(account, args.region))));
 
-        // EKS writes control-plane logs to this exact name; creating it first sets retention and KMS.
+        // EKS writes control-plane logs to this exact name; creating it first sets retention, KMS and
+        // the class (Infrequent Access works for EKS's vended logs: cloudposse/terraform-aws-eks-cluster#229
+        // sets it on this group the same way; a class cannot change, so a change replaces the group).
         const logGroup = new aws.cloudwatch.LogGroup(`${name}-control-plane-logs`, {
             name: `/aws/eks/${args.clusterName}/cluster`,
             retentionInDays: args.logRetentionDays,
             kmsKeyId: key.arn,
+            logGroupClass: args.controlPlaneLogClass,
         }, parent);
 
         const clusterRole = new aws.iam.Role(`${name}-control-plane-role`, {
@@ -195,7 +200,7 @@ export class AirflowCluster extends pulumi.ComponentResource {
                 publicAccessCidrs: publicEndpoint ? [...args.apiAllowedCidrs] : undefined,
             },
             encryptionConfig: { resources: ["secrets"], provider: { keyArn: key.arn } },
-            enabledClusterLogTypes: CONTROL_PLANE_LOGS,
+            enabledClusterLogTypes: [...args.controlPlaneLogTypes],
             // Access entries only, no aws-auth ConfigMap; and nobody is admin by having created the
             // cluster: admins are the configured ARNs, visible in code and in the plan.
             accessConfig: { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: false },
@@ -480,6 +485,7 @@ export class AirflowCluster extends pulumi.ComponentResource {
                     uiCertificateArn: args.airflow.uiCertificateArn,
                     uiAllowedCidrs: args.airflow.uiAllowedCidrs,
                     uiSecurityGroupId: uiSecurityGroup,
+                    uiZones: args.airflow.uiLoadBalancerZones,
                 }))) as unknown as k8s.core.v1.ConfigMapArgs,
             { ...k8sOpts, dependsOn: [flux] });
         const flux_ = (part: string, object: ReturnType<typeof gitRepository>, dependsOn: pulumi.Resource[]) =>
@@ -612,8 +618,11 @@ export class AirflowCluster extends pulumi.ComponentResource {
             // and a Kubernetes upgrade (README, "Upgrading Kubernetes") would leave the nodes behind. With
             // it, the node group is upgraded after the control plane, in the same `pulumi up`.
             version: cluster.version,
-            capacityType: "ON_DEMAND",
-            instanceTypes: [args.nodeInstanceType],
+            // Spot (nodeCapacityType): the managed group spreads over every listed type's pools and
+            // drains a node on EC2's rebalance recommendation (EKS User Guide, "Managed node groups",
+            // Spot). The capacity type cannot change in place: a change replaces the node group.
+            capacityType: args.nodeCapacityType,
+            instanceTypes: [args.nodeInstanceType, ...args.nodeSpotAlternativeTypes],
             launchTemplate: { id: launchTemplate.id, version: launchTemplate.latestVersion.apply(String) },
             // The size at creation. min 0 lets the scheduler put the nodes to sleep; EKS refuses a max of 0.
             scalingConfig: { desiredSize: args.nodeCount, minSize: 0, maxSize: Math.max(args.nodeCount, 1) },

@@ -20,7 +20,25 @@ export interface ClusterSettings {
     readonly nodeInstanceType: string;
     readonly nodeCount: number;
     readonly nodeDiskGb: number;
+    /** ON_DEMAND, or SPOT (cheaper, interruptible: see nodeCapacityType's description). */
+    readonly nodeCapacityType: NodeCapacityType;
+    /** Further types a SPOT group may launch, each of nodeInstanceType's size (more Spot pools, fewer interruptions). */
+    readonly nodeSpotAlternativeTypes: readonly string[];
+    /** Which control-plane components send their logs to CloudWatch. */
+    readonly controlPlaneLogTypes: readonly ControlPlaneLogType[];
+    /** The control-plane log group's class: STANDARD, or INFREQUENT_ACCESS (half the ingestion price). */
+    readonly controlPlaneLogClass: LogGroupClass;
 }
+
+export const NODE_CAPACITY_TYPES = ["ON_DEMAND", "SPOT"] as const;
+export type NodeCapacityType = (typeof NODE_CAPACITY_TYPES)[number];
+/** EKS's five control-plane log types (EKS User Guide, "Amazon EKS control plane logging"). */
+export const CONTROL_PLANE_LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"] as const;
+export type ControlPlaneLogType = (typeof CONTROL_PLANE_LOG_TYPES)[number];
+/** The default, and what the policy pack requires unless told otherwise (policy/rules.ts). */
+export const DEFAULT_CONTROL_PLANE_LOG_TYPES: readonly ControlPlaneLogType[] = ["api", "audit", "authenticator"];
+export const LOG_GROUP_CLASSES = ["STANDARD", "INFREQUENT_ACCESS"] as const;
+export type LogGroupClass = (typeof LOG_GROUP_CLASSES)[number];
 
 export interface AirflowSettings {
     readonly gitopsRepositoryUrl: string;
@@ -31,6 +49,8 @@ export interface AirflowSettings {
     /** ACM certificate of the UI; unset: no load balancer (kubectl port-forward). */
     readonly uiCertificateArn?: string;
     readonly uiAllowedCidrs: readonly string[];
+    /** The zones the UI's load balancer spans (and the API server runs in): two or more of availabilityZones. */
+    readonly uiLoadBalancerZones: readonly string[];
 }
 
 export const CLUSTER_KEYS: readonly ConfigKey[] = [
@@ -89,6 +109,46 @@ export const CLUSTER_KEYS: readonly ConfigKey[] = [
         check: intRange(20, 500),
     },
     {
+        name: "nodeCapacityType",
+        type: "string",
+        group: "AirflowCluster",
+        description: "ON_DEMAND, or SPOT: about 65% cheaper, but EC2 may take a node back at two minutes' notice. The managed node group then drains it (capacity rebalancing) and Airflow's pods restart on another node; a task that was running is retried as its retries allow, and a night with no Spot capacity leaves the wake failing (the wake-errors alarm). Airflow's scheduler and API server run on the same nodes.",
+        default: "ON_DEMAND",
+        allowed: NODE_CAPACITY_TYPES.join(" | "),
+        check: oneOf(NODE_CAPACITY_TYPES),
+    },
+    {
+        name: "nodeSpotAlternativeTypes",
+        type: "array",
+        group: "AirflowCluster",
+        description: "With SPOT: further instance types the node group may launch besides nodeInstanceType, each with its vCPUs and memory. More Spot pools, fewer interruptions and failed launches (EC2 Spot best practices: be flexible about instance types). The estimate prices the dearest.",
+        default: [],
+        allowed: "x86_64 types of nodeInstanceType's vCPUs and memory, each priced; only with nodeCapacityType SPOT",
+    },
+    {
+        name: "controlPlaneLogTypes",
+        type: "array",
+        group: "AirflowCluster",
+        description: "The control-plane components whose logs EKS sends to CloudWatch. The policy pack requires api, audit and authenticator unless its requiredLogTypes says otherwise.",
+        default: [...DEFAULT_CONTROL_PLANE_LOG_TYPES],
+        allowed: `distinct values of ${CONTROL_PLANE_LOG_TYPES.join(", ")} (empty: none)`,
+        check: (v: string[]) => {
+            const unknown = v.filter((t) => !(CONTROL_PLANE_LOG_TYPES as readonly string[]).includes(t));
+            if (unknown.length > 0) return `${unknown.join(", ")} ${unknown.length === 1 ? "is not a" : "are not"} log type${unknown.length === 1 ? "" : "s"}; allowed: ${CONTROL_PLANE_LOG_TYPES.join(", ")}`;
+            if (new Set(v).size !== v.length) return "log types must be distinct";
+            return undefined;
+        },
+    },
+    {
+        name: "controlPlaneLogClass",
+        type: "string",
+        group: "AirflowCluster",
+        description: "The control-plane log group's class. INFREQUENT_ACCESS halves the ingestion price and keeps Logs Insights queries, without live tail, metric or subscription filters (none of which the platform uses). Fixed when the group is created: a change replaces the group and its logs.",
+        default: "STANDARD",
+        allowed: LOG_GROUP_CLASSES.join(" | "),
+        check: oneOf(LOG_GROUP_CLASSES),
+    },
+    {
         name: "gitopsRepositoryUrl",
         type: "string",
         group: "AirflowCluster",
@@ -139,5 +199,13 @@ export const CLUSTER_KEYS: readonly ConfigKey[] = [
         description: "Who may reach the UI's load balancer (HTTPS, and HTTP only to be redirected).",
         default: [],
         allowed: "a list of IPv4 CIDR blocks, none /0 (the HTTP redirect port would be open to the world); at least one where uiCertificateArn is set",
+    },
+    {
+        name: "uiLoadBalancerZones",
+        type: "array",
+        group: "AirflowCluster",
+        description: "The zones the UI's load balancer spans; Airflow's API server is kept in them, since a load balancer sends nothing to targets in a zone it does not span. Each zone is a public IPv4 address billed all month; an internet-facing ALB needs two. Unset: every zone of availabilityZones.",
+        optional: true,
+        allowed: "2 or more distinct zones of availabilityZones",
     },
 ];

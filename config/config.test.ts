@@ -163,13 +163,15 @@ describe("config: every rule", () => {
     });
     it("refuses regions outside the aws partition, whose ARNs the policies do not write", () => {
         for (const region of ["cn-north-1", "us-gov-west-1", "us-isob-east-1"]) {
-            const found = problems("prod", { "aws:region": region, availabilityZones: JSON.stringify(["a", "b", "c"].map((z) => `${region}${z}`)) });
+            const zones = ["a", "b", "c"].map((z) => `${region}${z}`);
+            const found = problems("prod", { "aws:region": region, availabilityZones: JSON.stringify(zones), uiLoadBalancerZones: JSON.stringify(zones.slice(0, 2)) });
             assert.deepEqual(found.map((p) => p.key), ["aws:region"], region);
             assert.match(found[0].allowed, /outside the standard aws partition/);
         }
         assert.deepEqual(problems("prod", {
             "aws:region": "eu-west-1",
             availabilityZones: '["eu-west-1a","eu-west-1b","eu-west-1c"]',
+            uiLoadBalancerZones: '["eu-west-1a","eu-west-1b"]',
             uiCertificateArn: "arn:aws:acm:eu-west-1:123456789012:certificate/00000000-0000-0000-0000-000000000000",
         }), []);
     });
@@ -217,7 +219,7 @@ describe("config: every rule", () => {
         rejects("prod", "nodeInstanceType", "t4g.medium", /^family "t4g" is not one of t3, t3a, m5, m6i, m7i$/);
         rejects("prod", "nodeInstanceType", "m7g.large", /^family "m7g" is not one of t3, t3a, m5, m6i, m7i$/);
         // An x86 type passes the architecture rule; m7i.large is then refused only for want of a price.
-        assert.deepEqual(problems("prod", { nodeInstanceType: "t3.large" }), []);
+        assert.deepEqual(problems("prod", { nodeInstanceType: "t3.large", nodeSpotAlternativeTypes: "[]" }), []);
         assert.deepEqual(problems("prod", { nodeInstanceType: "m7i.large" }).map((p) => p.key), ["data-platform:nodeInstanceType"]);
         assert.match(problems("prod", { nodeInstanceType: "m7i.large" })[0].allowed, /has no price/);
     });
@@ -230,7 +232,25 @@ describe("config: every rule", () => {
         assert.deepEqual(found.map((p) => p.key), ["data-platform:nodeInstanceType"]);
         assert.match(found[0].allowed, /2 × t3\.medium cannot hold/);
         assert.deepEqual(problems("staging", { nodeCount: "3" }), []);
-        assert.deepEqual(problems("prod", { nodeInstanceType: "t3.large" }), []);
+        assert.deepEqual(problems("prod", { nodeInstanceType: "t3.large", nodeSpotAlternativeTypes: "[]" }), []);
+    });
+    it("takes Spot alternatives only for a Spot group, each of the primary type's size and priced; the UI's zones from the network's", () => {
+        rejects("prod", "nodeSpotAlternativeTypes", '["t3.large"]', /^t3\.large: 2 vCPU and 8 GiB, not t3\.medium's 2 and 4$/);
+        rejects("prod", "nodeSpotAlternativeTypes", '["t3.medium"]', /listed twice/);
+        rejects("prod", "nodeSpotAlternativeTypes", '["t4g.medium"]', /family "t4g" is not one of/);
+        assert.match(problems("prod", { nodeCapacityType: "ON_DEMAND" }).map((p) => `${p.key}: ${p.allowed}`).join(), /nodeSpotAlternativeTypes: only a SPOT node group takes alternative types/);
+        assert.deepEqual(problems("prod", { nodeCapacityType: "ON_DEMAND", nodeSpotAlternativeTypes: "[]" }), []);
+        rejects("prod", "nodeCapacityType", "RESERVED", /ON_DEMAND, SPOT/);
+        // The type is refused by its own rule, so the alternative is not compared with it.
+        assert.deepEqual(problems("prod", { nodeInstanceType: "t3.small" }).map((p) => p.key), ["data-platform:nodeInstanceType"]);
+        rejects("prod", "uiLoadBalancerZones", '["us-east-1a"]', /an internet-facing Application Load Balancer needs at least 2 zones/);
+        rejects("prod", "uiLoadBalancerZones", '["us-east-1a","us-east-1d"]', /us-east-1d not in availabilityZones/);
+        rejects("prod", "uiLoadBalancerZones", '["us-east-1a","us-east-1a"]', /distinct/);
+        const raw = (changes: Record<string, string>) => ({ ...base("prod"), ...Object.fromEntries(Object.entries(changes).map(([k, v]) => [qualifiedKey(k), v])) });
+        assert.deepEqual(parseConfig(raw({ uiLoadBalancerZones: '["us-east-1c","us-east-1a"]' }), ctx).airflow.uiLoadBalancerZones, ["us-east-1a", "us-east-1c"], "in the network's order");
+        assert.deepEqual(parseConfig(raw({ uiLoadBalancerZones: "" }), ctx).airflow.uiLoadBalancerZones, ["us-east-1a", "us-east-1b", "us-east-1c"], "unset: every zone");
+        rejects("prod", "controlPlaneLogTypes", '["audit","kubelet"]', /kubelet is not a log type/);
+        rejects("prod", "controlPlaneLogClass", "DELIVERY", /STANDARD, INFREQUENT_ACCESS/);
     });
     it("creates no account-wide singleton unless told to", () => {
         const cfg = parseConfig(base("prod"), ctx);

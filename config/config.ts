@@ -9,13 +9,13 @@ import { formatCidr, parseCidr } from "../network/cidr";
 import { airflowSizesFor, checkBudget } from "../cluster/capacity";
 import { supportNotice } from "../cluster/eks-versions";
 import { backupWindowProblem, maintenanceWindowFor, powerSettings } from "../scheduler/power";
-import { OPENSEARCH_INSTANCE_TYPES } from "../core/instance-types";
+import { OPENSEARCH_INSTANCE_TYPES, familiesOf, lookupInstanceType } from "../core/instance-types";
 import { PRICE_KEYS, readPriceFile, type PriceFile } from "../cost/cost";
 import { IAM_PRINCIPAL_ARN_RE, qualifiedKey, type ConfigKey, type ConfigType, type ConfigValue, type ConfigWarning, type Environment } from "../core/config-spec";
 import { placeholderWarnings } from "./placeholders";
 import { GENERAL_KEYS } from "./general-keys";
 import { NETWORK_KEYS, type NatStrategy, type NetworkSettings } from "../network/config-keys";
-import { CLUSTER_KEYS, type AirflowSettings, type ClusterSettings } from "../cluster/config-keys";
+import { CLUSTER_KEYS, type AirflowSettings, type ClusterSettings, type ControlPlaneLogType, type LogGroupClass, type NodeCapacityType } from "../cluster/config-keys";
 import { METASTORE_KEYS, type MetastoreSettings } from "../metastore/config-keys";
 import { LOG_STORE_KEYS, type LogStoreSettings } from "../log-store/config-keys";
 import { SCHEDULER_KEYS, type SchedulerSettings } from "../scheduler/config-keys";
@@ -44,6 +44,8 @@ export interface PlatformConfig {
     readonly operatorEmail?: string;
     /** Retention of the CloudWatch log groups the platform creates. */
     readonly logRetentionDays: number;
+    /** One customer-managed key for every part (encryption/component.ts), or one per part. */
+    readonly sharedKmsKey: boolean;
 }
 
 export interface Problem {
@@ -279,6 +281,39 @@ export function parseConfig(raw: RawConfig, context: { project: string; stack: s
         priced("rds.postgres.").filter((k) => k.endsWith(multiAz ? ".multi-az" : ".single-az")).map((k) => k.replace(/\.(multi|single)-az$/, "")).join(", ") + (multiAz ? " (Multi-AZ)" : " (Single-AZ)"));
     needPrice("openSearchInstanceType", osType, osType && PRICE_KEYS.openSearch(osType), priced("opensearch.").filter((t) => t.endsWith(".search")).join(", "));
 
+    // Spot alternatives: only for a Spot group, each priced, each of the primary type's size (the
+    // capacity plan and the pods' requests assume one node size; mixed sizes would break both).
+    const capacityType = str("nodeCapacityType");
+    const alternatives = list("nodeSpotAlternativeTypes");
+    if (alternatives !== undefined && alternatives.length > 0) {
+        // An invalid capacity type has its own problem; this one is for ON_DEMAND.
+        if (capacityType === "ON_DEMAND") problem("nodeSpotAlternativeTypes", "only a SPOT node group takes alternative types; nodeCapacityType is ON_DEMAND");
+        // Compared with the primary type only where that type is itself acceptable (else its own problem says it).
+        const primaryOk = nodeType !== undefined && !problems.some((p) => p.key === qualifiedKey("nodeInstanceType"));
+        const primary = primaryOk ? lookupInstanceType(nodeType, familiesOf("x86_64")) : undefined;
+        const wrong: string[] = [];
+        for (const t of alternatives) {
+            const found = lookupInstanceType(t, familiesOf("x86_64"));
+            if (typeof found === "string") wrong.push(`${t}: ${found}`);
+            else if (typeof primary === "object" && (found.vcpu !== primary.vcpu || found.memoryGiB !== primary.memoryGiB)) wrong.push(`${t}: ${found.vcpu} vCPU and ${found.memoryGiB} GiB, not ${nodeType}'s ${primary.vcpu} and ${primary.memoryGiB}`);
+            else if (prices[PRICE_KEYS.ec2(t)] === undefined) wrong.push(`${t}: no price in data/prices.us-east-1.json (${PRICE_KEYS.ec2(t)}); priced: ${ec2Priced}`);
+            else if (t === nodeType || alternatives.indexOf(t) !== alternatives.lastIndexOf(t)) wrong.push(`${t}: listed twice (nodeInstanceType is always included)`);
+        }
+        if (wrong.length > 0) problem("nodeSpotAlternativeTypes", [...new Set(wrong)].join("; "));
+    }
+
+    // The UI's load balancer zones: two or more of the network's (an internet-facing ALB needs two).
+    const uiZonesGiven = list("uiLoadBalancerZones");
+    const uiZonesValid = zones !== undefined && region !== undefined && !problems.some((p) => p.key === qualifiedKey("availabilityZones"));
+    if (uiZonesGiven !== undefined) {
+        const outside = uiZonesValid ? uiZonesGiven.filter((z) => !zones.includes(z)) : [];
+        if (outside.length > 0) problem("uiLoadBalancerZones", `${outside.join(", ")} not in availabilityZones (${zones!.join(", ")})`);
+        else if (new Set(uiZonesGiven).size !== uiZonesGiven.length) problem("uiLoadBalancerZones", "zones must be distinct");
+        else if (uiZonesGiven.length < 2) problem("uiLoadBalancerZones", `${uiZonesGiven.length} given; an internet-facing Application Load Balancer needs at least 2 zones`);
+    }
+    // In the network's order, so that the same set gives the same tags and settings.
+    const uiLoadBalancerZones = uiZonesValid ? zones.filter((z) => (uiZonesGiven ?? zones).includes(z)) : undefined;
+
     const osCount = int("openSearchInstanceCount");
     const zoneAware = bool("openSearchZoneAwareness");
     if (zoneAware === true && osCount !== undefined && (osCount < 2 || osCount % 2 !== 0)) {
@@ -321,6 +356,10 @@ export function parseConfig(raw: RawConfig, context: { project: string; stack: s
             nodeInstanceType: str("nodeInstanceType")!,
             nodeCount: int("nodeCount")!,
             nodeDiskGb: int("nodeDiskGb")!,
+            nodeCapacityType: capacityType as NodeCapacityType,
+            nodeSpotAlternativeTypes: alternatives!,
+            controlPlaneLogTypes: list("controlPlaneLogTypes") as ControlPlaneLogType[],
+            controlPlaneLogClass: str("controlPlaneLogClass") as LogGroupClass,
         },
         airflow: {
             gitopsRepositoryUrl: str("gitopsRepositoryUrl")!,
@@ -329,6 +368,7 @@ export function parseConfig(raw: RawConfig, context: { project: string; stack: s
             gitopsKnownHosts: str("gitopsKnownHosts")!,
             uiCertificateArn: uiCertificate,
             uiAllowedCidrs: uiCidrs!,
+            uiLoadBalancerZones: uiLoadBalancerZones!,
         },
         metastore: {
             instanceClass: str("dbInstanceClass")!,
@@ -371,5 +411,6 @@ export function parseConfig(raw: RawConfig, context: { project: string; stack: s
         powerReservedConcurrency: bool("powerReservedConcurrency")!,
         operatorEmail: str("operatorEmail"),
         logRetentionDays: int("logRetentionDays")!,
+        sharedKmsKey: bool("sharedKmsKey")!,
     };
 }

@@ -43,6 +43,14 @@ export const GENERAL_KEYS: readonly ConfigKey[] = [
         check: oneOf(CLOUDWATCH_RETENTION_DAYS),
     },
     {
+        name: "sharedKmsKey",
+        type: "boolean",
+        group: "General",
+        description: "One customer-managed KMS key for the whole stack (Kubernetes secrets, the metastore, task logs and search, the scheduler's credential, the log groups) instead of one per part: $1 a month a key saved, each service still encrypted with a customer-managed key as the security checklist asks. What it gives up is separate key policies per part. Fixed at creation: a change replaces the metastore, the cluster and the search domain (their key cannot change).",
+        default: false,
+        allowed: "true | false",
+    },
+    {
         name: "operatorEmail",
         type: "string",
         group: "General",

@@ -12,6 +12,11 @@ export function rotatingKey(name: string, description: string, parent: pulumi.Re
     return new aws.kms.Key(name, { description, enableKeyRotation: true, deletionWindowInDays: 30, policy }, { parent, retainOnDelete: options.retainOnDelete === true });
 }
 
+/** A KMS key a component is given instead of creating its own (the stack's shared key, sharedKmsKey). */
+export interface KeyRef {
+    readonly arn: pulumi.Output<string>;
+}
+
 /** Who may connect: one security group, and why (the rule's description). */
 export interface ClientGrant {
     readonly securityGroupId: pulumi.Input<string>;

@@ -72,8 +72,12 @@ export interface CostAssumptions {
     readonly natGbPerMonth?: number;
     /** Average load balancer capacity units an hour: a UI used by a few people is well under one. */
     readonly albLcuPerHour?: number;
-    /** GB a day of EKS control-plane logs. They run all day, asleep or awake: the control plane never sleeps. */
-    readonly eksControlPlaneLogGbPerDay?: number;
+    /**
+     * GB a day of EKS control-plane logs, per log type. They run all day, asleep or awake: the control
+     * plane never sleeps. The audit log is the largest (it records every request, the controllers' own
+     * included); the split is an assumption to correct with the log group's IncomingBytes.
+     */
+    readonly eksControlPlaneLogGbPerDay?: Readonly<Record<string, number>>;
     /** GB a month written to each other log group (database, functions). */
     readonly logGbPerMonthPerGroup?: number;
     /** GB kept in each S3 bucket (task logs expire by lifecycle). */
@@ -100,7 +104,9 @@ export interface CostAssumptions {
 export const DEFAULT_ASSUMPTIONS: Required<Omit<CostAssumptions, "awakeHoursPerDay">> = {
     natGbPerMonth: 10,
     albLcuPerHour: 0.2,
-    eksControlPlaneLogGbPerDay: 0.25,
+    // 0.25 GB a day for the default three (api, audit, authenticator), as the estimate assumed before
+    // it priced each type; controllerManager and scheduler log little on a small cluster.
+    eksControlPlaneLogGbPerDay: { api: 0.07, audit: 0.15, authenticator: 0.03, controllerManager: 0.03, scheduler: 0.02 },
     logGbPerMonthPerGroup: 0.05,
     s3GbPerBucket: 5,
     ecrGbPerRepository: 2,
@@ -305,17 +311,19 @@ export function estimate(resources: readonly GraphResource[], assumptions: CostA
             const group = ofType("aws:cloudwatch/logGroup:LogGroup").find((g) => typeof clusterName === "string" && (g.state ?? g.inputs).name === `/aws/eks/${clusterName}/cluster`);
             if (group) handled.add(group);
             const retention = num(group?.inputs.retentionInDays);
-            const gbMonth = a.eksControlPlaneLogGbPerDay * days;
+            const perDay = logTypes.reduce((sum, t) => sum + (a.eksControlPlaneLogGbPerDay[t] ?? 0), 0);
+            const gbMonth = perDay * days;
             // Steady state: the group holds retention days of logs; never-expiring logs grow, priced at a year.
-            const storedGb = a.eksControlPlaneLogGbPerDay * (retention && retention > 0 ? retention : 365);
-            const cost = gbMonth * p.must("logs.ingest") + storedGb * p.must("logs.storage");
+            const storedGb = perDay * (retention && retention > 0 ? retention : 365);
+            const ia = group?.inputs.logGroupClass === "INFREQUENT_ACCESS";
+            const cost = gbMonth * p.must(ia ? "logs.ingest.infrequentAccess" : "logs.ingest") + storedGb * p.must("logs.storage");
             line({
                 item: `EKS control-plane logs (${logTypes.join(", ")})`,
                 resources: [c.name, ...(group ? [group.name] : [])],
                 quantity: round2(gbMonth),
                 unit: "GB ingested",
                 monthly: cost,
-                note: `assumed ${a.eksControlPlaneLogGbPerDay} GB a day, all day (the control plane never sleeps); ${round2(storedGb)} GB kept (${retention ? `${retention} days retention` : "no retention set: priced at a year"}). Check the log group's IncomingBytes metric and adjust`,
+                note: `${ia ? "Infrequent Access class (half the ingestion price); " : ""}assumed ${logTypes.map((t) => `${t} ${a.eksControlPlaneLogGbPerDay[t] ?? 0}`).join(" + ")} = ${round2(perDay)} GB a day, all day (the control plane never sleeps); ${round2(storedGb)} GB kept (${retention ? `${retention} days retention` : "no retention set: priced at a year"}). Check the log group's IncomingBytes metric and adjust`,
             });
         }
     }
@@ -332,12 +340,16 @@ export function estimate(resources: readonly GraphResource[], assumptions: CostA
         const asleepCount = sleeps ? Math.min(min, awakeCount) : awakeCount;
         const ltRef = g.inputs.launchTemplate ?? {};
         const lt = ofType("aws:ec2/launchTemplate:LaunchTemplate").find((t) => refersTo(ltRef.id, t) || refersTo(ltRef.name, t));
-        const instanceType: string = asArray<string>(g.inputs.instanceTypes)[0] ?? lt?.inputs.instanceType ?? "t3.medium";
-        const price = p.get(`ec2.${instanceType}`);
-        if (price === undefined) {
-            unpriced(g, `no price for instance type ${instanceType} in the price file`);
+        // A group of several types (Spot's alternatives) is priced at its dearest: EC2 may launch any.
+        const types = asArray<string>(g.inputs.instanceTypes);
+        const candidates = types.length > 0 ? types : [lt?.inputs.instanceType ?? "t3.medium"];
+        const missing = candidates.filter((t) => p.get(`ec2.${t}`) === undefined);
+        if (missing.length > 0) {
+            unpriced(g, `no price for instance type ${missing.join(", ")} in the price file`);
             continue;
         }
+        const instanceType = candidates.reduce((dearest, t) => (p.get(`ec2.${t}`)! > p.get(`ec2.${dearest}`)! ? t : dearest));
+        const price = p.get(`ec2.${instanceType}`)!;
         const spot = g.inputs.capacityType === "SPOT";
         const hourly = spot ? price * (1 - p.must("ec2.spotDiscount")) : price;
         const nodeHours = awakeCount * awakeH + asleepCount * (H - awakeH);
@@ -352,6 +364,7 @@ export function estimate(resources: readonly GraphResource[], assumptions: CostA
                 `${awakeCount} awake (scalingConfig ${desired > 0 ? "desiredSize" : "maxSize, desiredSize being 0"})`,
                 sleeps ? `${asleepCount} asleep (minSize)` : "",
                 spot ? `Spot assumed ${p.must("ec2.spotDiscount") * 100}% below on-demand` : "",
+                candidates.length > 1 ? `any of ${candidates.join(", ")}, priced at the dearest` : "",
             ].filter(Boolean).join("; "),
         });
         const ebs = asArray<any>(lt?.inputs.blockDeviceMappings).map((m) => m.ebs).find((e) => e);
@@ -568,8 +581,8 @@ export function estimate(resources: readonly GraphResource[], assumptions: CostA
             resources: [g.name],
             quantity: gb,
             unit: "GB ingested",
-            monthly: gb * p.must("logs.ingest") + stored * p.must("logs.storage"),
-            note: `${gb} GB a month assumed; ${retention ? `${retention} days retention` : "no retention: priced at a year kept"}`,
+            monthly: gb * p.must(g.inputs.logGroupClass === "INFREQUENT_ACCESS" ? "logs.ingest.infrequentAccess" : "logs.ingest") + stored * p.must("logs.storage"),
+            note: `${g.inputs.logGroupClass === "INFREQUENT_ACCESS" ? "Infrequent Access class; " : ""}${gb} GB a month assumed; ${retention ? `${retention} days retention` : "no retention: priced at a year kept"}`,
         });
     }
     for (const al of ofType("aws:cloudwatch/metricAlarm:MetricAlarm")) {
@@ -679,7 +692,7 @@ export function estimate(resources: readonly GraphResource[], assumptions: CostA
     assumptionText.push(
         `NAT: ${a.natGbPerMonth} GB a month processed`,
         `ALB: ${a.albLcuPerHour} LCU an hour`,
-        `EKS control-plane logs: ${a.eksControlPlaneLogGbPerDay} GB a day; other log groups ${a.logGbPerMonthPerGroup} GB a month each`,
+        `EKS control-plane logs: ${Object.entries(a.eksControlPlaneLogGbPerDay).map(([t, gb]) => `${t} ${gb}`).join(", ")} GB a day; other log groups ${a.logGbPerMonthPerGroup} GB a month each`,
         `S3: ${a.s3GbPerBucket} GB a bucket; ECR: ${a.ecrGbPerRepository} GB a repository`,
         `Lambda: ${a.lambdaAverageSeconds} s an invocation; ${a.lambdaInvocationsPerMonth} invocations a month for a function no schedule targets; SQS ${a.sqsRequestsPerMonth} requests a queue; SNS ${a.snsPublishesPerMonth} publishes a topic; DynamoDB ${a.dynamodbWritesPerMonth} writes and ${a.dynamodbReadsPerMonth} reads a table; ${a.secretApiCallsPerMonth} API calls a secret`,
         "not estimated: data transfer out to the internet, S3 and KMS requests, backups beyond the database's size",

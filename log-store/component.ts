@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as time from "@pulumiverse/time";
 import { bucketTlsOnlyPolicy, openSearchAccessPolicy } from "../core/policies";
-import { allowPortFrom, rotatingKey, type ClientGrant } from "../core/common";
+import { allowPortFrom, rotatingKey, type ClientGrant, type KeyRef } from "../core/common";
 
 /** Pinned engine version; a long-supported OpenSearch 2.x line that log shippers (Fluent Bit) speak. */
 export const OPENSEARCH_ENGINE = "OpenSearch_2.19";
@@ -39,6 +39,8 @@ export interface LogStoreArgs {
     readonly taskLogRetentionDays: number;
     /** A destroy leaves the task-log bucket, its logs and their key in the account; otherwise it removes them. */
     readonly keepTaskLogsOnDestroy: boolean;
+    /** The stack's one KMS key (sharedKmsKey); unset: the log store creates its own. */
+    readonly kmsKey?: KeyRef;
     /** The log-search domain; undefined leaves it out (task logs stay in S3, container logs unsearched). */
     readonly search?: SearchDomainArgs;
 }
@@ -69,7 +71,8 @@ export class LogStore extends pulumi.ComponentResource {
         const parent = { parent: this };
 
         // Kept with the bucket when a destroy keeps the logs: they are encrypted with it.
-        const key = rotatingKey(`${name}-key`, "Encrypts Airflow task logs in S3 and the log-search domain", this, undefined, { retainOnDelete: args.keepTaskLogsOnDestroy });
+        // The stack's shared key (sharedKmsKey), or the log store's own.
+        const key = args.kmsKey ?? rotatingKey(`${name}-key`, "Encrypts Airflow task logs in S3 and the log-search domain", this, undefined, { retainOnDelete: args.keepTaskLogsOnDestroy });
 
         // ---- S3: Airflow remote task logs ----
         // keepTaskLogsOnDestroy: a destroy leaves the bucket and its logs in the account (Pulumi forgets
@@ -141,7 +144,7 @@ export class LogStore extends pulumi.ComponentResource {
     }
 
     /** OpenSearch for searching the cluster's logs, inside the VPC, encrypted, admitting only its writers. */
-    private searchDomain(name: string, search: SearchDomainArgs, key: aws.kms.Key): SearchDomain {
+    private searchDomain(name: string, search: SearchDomainArgs, key: KeyRef): SearchDomain {
         const parent = { parent: this };
         // Account-wide, one per account: kept on destroy, since other domains in the account need it.
         // Created here only where asked; the domain then waits for IAM to propagate it.

@@ -3,7 +3,7 @@ import * as aws from "@pulumi/aws";
 import * as random from "@pulumi/random";
 import type { MetastoreSettings } from "./config-keys";
 import { kmsKeyPolicyWithLogs } from "../core/policies";
-import { allowPortFrom, rotatingKey, type ClientGrant } from "../core/common";
+import { allowPortFrom, rotatingKey, type ClientGrant, type KeyRef } from "../core/common";
 
 /** PostgreSQL major version, pinned; RDS applies minor versions in the maintenance window. Airflow 3 supports 13 to 17. */
 export const POSTGRES_MAJOR = "17";
@@ -25,6 +25,8 @@ export interface MetastoreArgs extends MetastoreSettings {
     readonly maintenanceWindow: string;
     /** RDS's daily backup window, "hh:mm-hh:mm" UTC: the NightlyScheduler keeps the instance up until its backup exists (scheduler/power.ts). */
     readonly backupWindow: string;
+    /** The stack's one KMS key (sharedKmsKey); unset: the metastore creates its own, with an alias. */
+    readonly kmsKey?: KeyRef;
 }
 
 /**
@@ -52,9 +54,8 @@ export class Metastore extends pulumi.ComponentResource {
 
         // A protected metastore leaves a final snapshot, encrypted with this key: a destroy keeps the key
         // (with its alias), or the snapshot could never be restored once the key's deletion window ends.
-        const key = rotatingKey(`${name}-key`, `Encrypts the Airflow metastore ${args.identifier}, its snapshots and its logs`, this,
-            pulumi.output(args.accountId).apply((account) => JSON.stringify(kmsKeyPolicyWithLogs(account, args.region))), { retainOnDelete: args.protectFromDeletion });
-        new aws.kms.Alias(`${name}-key-alias`, { name: `alias/${args.identifier}`, targetKeyId: key.keyId }, parent);
+        // With the stack's shared key (sharedKmsKey) that key is kept by the same rule (PlatformKey).
+        const key = args.kmsKey ?? this.ownKey(name, args);
 
         const subnets = new aws.rds.SubnetGroup(`${name}-subnets`, {
             description: "Private subnets of the Airflow metastore",
@@ -157,5 +158,12 @@ export class Metastore extends pulumi.ComponentResource {
     /** Admits PostgreSQL (5432/tcp) from one security group: the cluster's nodes, the scheduler's functions. */
     allowFrom(client: string, grant: ClientGrant): aws.vpc.SecurityGroupIngressRule {
         return allowPortFrom(`${this.name}-from-${client}`, this.securityGroupId, PORT, grant, this);
+    }
+
+    private ownKey(name: string, args: MetastoreArgs): aws.kms.Key {
+        const key = rotatingKey(`${name}-key`, `Encrypts the Airflow metastore ${args.identifier}, its snapshots and its logs`, this,
+            pulumi.output(args.accountId).apply((account) => JSON.stringify(kmsKeyPolicyWithLogs(account, args.region))), { retainOnDelete: args.protectFromDeletion });
+        new aws.kms.Alias(`${name}-key-alias`, { name: `alias/${args.identifier}`, targetKeyId: key.keyId }, { parent: this });
+        return key;
     }
 }

@@ -10,7 +10,7 @@ import { ENGINE_LIFECYCLE_SUPPORT, Metastore, POSTGRES_MAJOR } from "./component
 import { LogStore, OPENSEARCH_TLS_POLICY, SERVICE_ROLE_PROPAGATION } from "../log-store/component";
 import { Registry } from "../registry/component";
 import { HARNESS_DAY, valueOf, type Evaluation } from "../offline/evaluate";
-import { T, ingressOf, only } from "../tests/resources";
+import { T, ingressOf, keyOf, only } from "../tests/resources";
 import { evaluateOnce, STACKS, stackEvaluation } from "../tests/stacks";
 import { readStackConfig } from "../offline/stack-config";
 
@@ -66,9 +66,9 @@ for (const stack of STACKS) {
                 assert.equal(sg.inputs.egress, undefined);
             });
 
-            it("is encrypted at rest with its own rotating KMS key", () => {
+            it("is encrypted at rest with a rotating customer-managed key (its own, or the stack's shared one)", () => {
                 const db = only(e, T.db, "metastore-db");
-                const key = only(e, T.key, "metastore-key");
+                const key = keyOf(e, cfg, "metastore");
                 assert.equal(db.inputs.storageEncrypted, true);
                 assert.equal(db.inputs.kmsKeyId, key.state.arn);
                 assert.equal(key.inputs.enableKeyRotation, true);
@@ -96,10 +96,10 @@ for (const stack of STACKS) {
 
             it(`on destroy ${prod ? "keeps the final snapshot's key, the task-log bucket with its logs and their key" : "removes everything: the bucket emptied of every version, the keys scheduled for deletion"}; images always go`, () => {
                 // Data kept must stay readable: its KMS key is kept with it (a deleted key makes it unreadable for good).
-                assert.equal(only(e, T.key, "metastore-key").options!.retainOnDelete, prod);
+                assert.equal(keyOf(e, cfg, "metastore").options!.retainOnDelete, prod);
                 const bucket = only(e, "aws:s3/bucket:Bucket", "logstore-task-logs");
                 assert.deepEqual([bucket.options!.retainOnDelete, bucket.inputs.forceDestroy], [prod, !prod]);
-                assert.equal(only(e, T.key, "logstore-key").options!.retainOnDelete, prod);
+                assert.equal(keyOf(e, cfg, "logstore").options!.retainOnDelete, prod);
                 assert.equal(only(e, "aws:ecr/repository:Repository", "registry-airflow").inputs.forceDelete, true);
             });
 
@@ -127,7 +127,7 @@ for (const stack of STACKS) {
 
             it("exports PostgreSQL logs to encrypted log groups with the configured retention", () => {
                 const db = only(e, T.db, "metastore-db");
-                const key = only(e, T.key, "metastore-key");
+                const key = keyOf(e, cfg, "metastore");
                 assert.deepEqual(db.inputs.enabledCloudwatchLogsExports, ["postgresql", "upgrade"]);
                 for (const log of ["postgresql", "upgrade"]) {
                     const group = only(e, "aws:cloudwatch/logGroup:LogGroup", `metastore-log-${log}`);
@@ -178,7 +178,7 @@ for (const stack of STACKS) {
             });
             it("encrypts with the LogStore's rotating KMS key and a bucket key", () => {
                 const sse = bucketPart("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "task-logs-encryption");
-                const key = only(e, T.key, "logstore-key");
+                const key = keyOf(e, cfg, "logstore");
                 assert.deepEqual(sse.inputs.rules, [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: key.state.arn }, bucketKeyEnabled: true }]);
                 assert.equal(key.inputs.enableKeyRotation, true);
             });
@@ -225,7 +225,7 @@ for (const stack of STACKS) {
             });
             it("encrypts at rest with KMS and between nodes, and serves HTTPS only with a modern TLS policy", () => {
                 const domain = only(e, "aws:opensearch/domain:Domain", "logstore-search");
-                assert.deepEqual(domain.inputs.encryptAtRest, { enabled: true, kmsKeyId: only(e, T.key, "logstore-key").state.arn });
+                assert.deepEqual(domain.inputs.encryptAtRest, { enabled: true, kmsKeyId: keyOf(e, cfg, "logstore").state.arn });
                 assert.deepEqual(domain.inputs.nodeToNodeEncryption, { enabled: true });
                 assert.deepEqual(domain.inputs.domainEndpointOptions, { enforceHttps: true, tlsSecurityPolicy: OPENSEARCH_TLS_POLICY });
             });

@@ -13,6 +13,8 @@ export interface NetworkArgs {
     readonly natInstanceType: string;
     /** The EKS cluster that will live here: its name goes into the subnet tags. */
     readonly clusterName: string;
+    /** The zones whose public subnets carry the load balancers' role tag (the UI's ALB spans them); default: all. */
+    readonly loadBalancerZones?: readonly string[];
 }
 
 /**

@@ -145,13 +145,17 @@ for (const stack of STACKS) {
             }
         });
 
-        it("tags subnets for EKS and the AWS Load Balancer Controller", () => {
+        it("tags subnets for EKS and the AWS Load Balancer Controller: public ones only in the UI's load balancer zones", () => {
             const { of, names } = network(e);
+            // Written out rather than read back from the config: prod's ALB spans a and b, staging's every zone.
+            const lbZones = stack === "prod" ? ["us-east-1a", "us-east-1b"] : ["us-east-1a", "us-east-1b", "us-east-1c"];
             for (const s of of(T.subnet)) {
                 assert.equal(s.inputs.tags[`kubernetes.io/cluster/${names.clusterName}`], "shared", s.name);
-                const role = s.inputs.tags.Tier === "public" ? "kubernetes.io/role/elb" : "kubernetes.io/role/internal-elb";
-                const other = s.inputs.tags.Tier === "public" ? "kubernetes.io/role/internal-elb" : "kubernetes.io/role/elb";
-                assert.equal(s.inputs.tags[role], "1", `${s.name} lacks ${role}`);
+                const publicTier = s.inputs.tags.Tier === "public";
+                const role = publicTier ? "kubernetes.io/role/elb" : "kubernetes.io/role/internal-elb";
+                const other = publicTier ? "kubernetes.io/role/internal-elb" : "kubernetes.io/role/elb";
+                const tagged = !publicTier || lbZones.includes(s.inputs.availabilityZone);
+                assert.equal(s.inputs.tags[role], tagged ? "1" : undefined, `${s.name} ${tagged ? "lacks" : "must not carry"} ${role}`);
                 assert.equal(s.inputs.tags[other], undefined, `${s.name} must not carry ${other}`);
             }
         });

@@ -36,6 +36,8 @@ export interface NetworkPlanInput {
     readonly availabilityZones: readonly string[];
     readonly natStrategy: NatStrategy;
     readonly clusterName: string;
+    /** The zones whose public subnets internet-facing load balancers may use; default: every zone. */
+    readonly loadBalancerZones?: readonly string[];
 }
 
 // Private subnets hold the EKS nodes and, with the VPC CNI, one IP per pod: they get a quarter of the
@@ -64,12 +66,18 @@ export function planNetwork(input: NetworkPlanInput): NetworkPlan {
         cidr: formatCidr(subnetOf(vpc, quarter, i)),
         tags: { ...clusterTag, "kubernetes.io/role/internal-elb": "1", Tier: "private" },
     }));
+    // An internet-facing load balancer gets a public IPv4 address (billed all month) in each zone it
+    // spans, and the controller spans every public subnet with the elb role tag: the tag goes only on
+    // the chosen zones' subnets. The other public subnets stay for the NAT.
+    const lbZones = input.loadBalancerZones ?? zones;
+    const strange = lbZones.filter((z) => !zones.includes(z));
+    if (strange.length > 0) throw new Error(`loadBalancerZones ${strange.join(", ")} not among the zones ${zones.join(", ")}`);
     const publicSubnets = zones.map((az, i) => ({
         tier: "public" as const,
         az,
         zoneId: zoneId(az),
         cidr: formatCidr(subnetOf(publicBlock, quarter + 2, i)),
-        tags: { ...clusterTag, "kubernetes.io/role/elb": "1", Tier: "public" },
+        tags: { ...clusterTag, ...(lbZones.includes(az) ? { "kubernetes.io/role/elb": "1" } : {}), Tier: "public" },
     }));
 
     const base = { vpcCidr: formatCidr(vpc), publicSubnets, privateSubnets };

@@ -38,6 +38,9 @@ if (require.main === module) {
         usage: USAGE, about: ABOUT, options: OPTIONS, parse: parseDocsArgs, failure: () => "docs",
         body: async ({ check }) => {
             const read = (rel: string) => fs.readFileSync(path.join(ROOT, rel), "utf8");
+            // Pulumi.yaml comes from the code alone, and the stack files are read against it (a key it
+            // does not declare is refused): a new key is declared before the estimates evaluate the stacks.
+            if (!check && read("Pulumi.yaml") !== renderProjectFile()) fs.writeFileSync(path.join(ROOT, "Pulumi.yaml"), renderProjectFile());
             const files = await generatedDocs(read);
             const stale = Object.keys(files).filter((rel) => !fs.existsSync(path.join(ROOT, rel)) || read(rel) !== files[rel]);
             if (check) {

@@ -170,6 +170,14 @@ export async function evaluate(options: EvaluateOptions): Promise<Evaluation> {
     const rejections: unknown[] = [];
     const onRejection = (reason: unknown) => rejections.push(reason);
     process.prependListener("unhandledRejection", onRejection);
+    // The Pulumi SDK formats a stack trace for every promise it wraps and every resource it registers
+    // (runtime/debuggable.js, Resource.callsites), and under ts-node each trace is source-mapped: that
+    // was half of an evaluation's time. The positions only feed the engine's source-position field,
+    // which mocks ignore, so V8's own formatting serves while the program runs; errors keep their
+    // messages. The mapping comes back when the evaluation ends.
+    const errorClass = Error as { prepareStackTrace?: ErrorConstructor["prepareStackTrace"] };
+    const mapStack = errorClass.prepareStackTrace;
+    errorClass.prepareStackTrace = undefined;
     try {
         const config = readStackConfig(options.stack, options.overrides, options.configDir);
         const configWarnings: string[] = [];
@@ -223,6 +231,7 @@ export async function evaluate(options: EvaluateOptions): Promise<Evaluation> {
         }
         return new Evaluation({ ...config, today }, mocks.resources, mocks.invokes, outputs, objects, configWarnings);
     } finally {
+        errorClass.prepareStackTrace = mapStack;
         process.off("unhandledRejection", onRejection);
         running = false;
     }

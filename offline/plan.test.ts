@@ -33,12 +33,21 @@ describe("npm run plan", function () {
             assert.match(run.stdout, /^\s+\$73\.00  EKS control plane/m);
             assert.match(run.stdout, /^\s+\$\d+\.\d\d  total a month$/m);
             assert.match(run.stdout, /^\s+\$\d+\.\d\d  the same platform if it never slept$/m);
-            // staging switches off two conveniences; the plan prices each (prod refuses the switches).
-            const switches = [...run.stdout.matchAll(/^  switched off: (.+) saves \$(\d+\.\d\d) a month$/gm)].map((m) => [m[1], Number(m[2])] as const);
-            if (stack === "prod") assert.deepEqual(switches, []);
-            else {
-                assert.deepEqual(switches.map(([what]) => what), ["the log-search domain and its log shipper (logSearch false)", "the UI's public load balancer (no uiCertificateArn)"]);
-                for (const [what, saving] of switches) assert.ok(saving > 25 && saving < 35, `${what}: $${saving}`);
+            // Every cost lever with its price against the other choice; each stack's choices are the cheaper.
+            const levers = new Map([...run.stdout.matchAll(/^  (\w+) = .+?  saves \$(\d+\.\d\d) a month against .+$/gm)].map((m) => [m[1], Number(m[2])]));
+            // The one dearer choice, on purpose: the api log, which the policy pack requires.
+            assert.deepEqual([...run.stdout.matchAll(/^  (\w+) = .+  \S+ would save \$\d+\.\d\d a month$/gm)].map((m) => m[1]), ["controlPlaneLogTypes"]);
+            const within = (key: string, low: number, high: number) => assert.ok((levers.get(key) ?? -1) >= low && (levers.get(key) ?? -1) <= high, `${key}: ${levers.get(key)}`);
+            within("sharedKmsKey", 2.99, 3.01); // three keys at $1
+            within("nodeCapacityType", 1, 10);
+            within("controlPlaneLogClass", 0.5, 5);
+            if (stack === "prod") {
+                assert.deepEqual([...levers.keys()], ["uiLoadBalancerZones", "sharedKmsKey", "nodeCapacityType", "controlPlaneLogClass"]);
+                within("uiLoadBalancerZones", 3.64, 3.66); // one public IPv4 address
+            } else {
+                assert.deepEqual([...levers.keys()], ["logSearch", "uiCertificateArn", "sharedKmsKey", "nodeCapacityType", "controlPlaneLogClass"]);
+                within("logSearch", 25, 35);
+                within("uiCertificateArn", 25, 35);
             }
             assert.ok(run.seconds < 15, `took ${run.seconds} s`);
         });

@@ -53,37 +53,116 @@ export function estimateOf(evaluation: Evaluation): Estimate {
     return e;
 }
 
-/** A convenience a stack may switch off (staging only; prod's config refuses), and how to switch it on. */
-interface CostSwitch {
-    readonly what: string;
-    readonly off: (cfg: ReturnType<typeof parseConfig>) => boolean;
-    readonly on: Readonly<Record<string, string | boolean | string[]>>;
+type Overrides = Readonly<Record<string, string | boolean | string[]>>;
+type Cfg = ReturnType<typeof parseConfig>;
+
+/**
+ * A setting that moves the bill, and the other choice to price it against. `other` returns undefined
+ * where there is no other choice to show (prod's config refuses a UI without a load balancer).
+ */
+export interface CostLever {
+    readonly key: string;
+    /** The current choice, as the plan prints it. */
+    readonly now: (cfg: Cfg) => string;
+    readonly other: (cfg: Cfg) => { readonly label: string; readonly overrides: Overrides } | undefined;
 }
 
-export const COST_SWITCHES: readonly CostSwitch[] = [
-    { what: "the log-search domain and its log shipper (logSearch false)", off: (cfg) => !cfg.logStore.logSearch, on: { "data-platform:logSearch": true } },
+const k = (name: string) => `data-platform:${name}`;
+const listed = (v: readonly string[]) => `[${v.join(", ")}]`;
+
+/** Every cost lever of docs/cost.md, each priced by evaluating the stack again with its other choice. */
+export const COST_LEVERS: readonly CostLever[] = [
     {
-        what: "the UI's public load balancer (no uiCertificateArn)",
-        off: (cfg) => cfg.airflow.uiCertificateArn === undefined,
-        on: {
-            "data-platform:uiCertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-0000-0000-000000000000",
-            "data-platform:uiAllowedCidrs": ["203.0.113.0/24"],
+        key: "logSearch",
+        now: (cfg) => String(cfg.logStore.logSearch),
+        // prod's config requires log search.
+        other: (cfg) => cfg.environment === "prod" ? undefined : { label: String(!cfg.logStore.logSearch), overrides: { [k("logSearch")]: !cfg.logStore.logSearch } },
+    },
+    {
+        key: "uiCertificateArn",
+        now: (cfg) => (cfg.airflow.uiCertificateArn === undefined ? "unset (no UI load balancer)" : "set (the UI's load balancer)"),
+        other: (cfg) => cfg.airflow.uiCertificateArn !== undefined ? undefined : {
+            label: "set (the UI's load balancer)",
+            overrides: {
+                [k("uiCertificateArn")]: "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-0000-0000-000000000000",
+                [k("uiAllowedCidrs")]: ["203.0.113.0/24"],
+            },
+        },
+    },
+    {
+        key: "uiLoadBalancerZones",
+        now: (cfg) => listed(cfg.airflow.uiLoadBalancerZones),
+        other: (cfg) => {
+            if (cfg.airflow.uiCertificateArn === undefined) return undefined;
+            const all = cfg.network.availabilityZones;
+            const zones = cfg.airflow.uiLoadBalancerZones.length < all.length ? all : all.slice(0, 2);
+            return zones.length === cfg.airflow.uiLoadBalancerZones.length ? undefined : { label: listed(zones), overrides: { [k("uiLoadBalancerZones")]: [...zones] } };
+        },
+    },
+    {
+        key: "sharedKmsKey",
+        now: (cfg) => String(cfg.sharedKmsKey),
+        other: (cfg) => ({ label: String(!cfg.sharedKmsKey), overrides: { [k("sharedKmsKey")]: !cfg.sharedKmsKey } }),
+    },
+    {
+        key: "nodeCapacityType",
+        now: (cfg) => cfg.cluster.nodeCapacityType,
+        other: (cfg) => cfg.cluster.nodeCapacityType === "SPOT"
+            ? { label: "ON_DEMAND", overrides: { [k("nodeCapacityType")]: "ON_DEMAND", [k("nodeSpotAlternativeTypes")]: [] } }
+            : { label: "SPOT", overrides: { [k("nodeCapacityType")]: "SPOT" } },
+    },
+    {
+        key: "controlPlaneLogTypes",
+        now: (cfg) => listed(cfg.cluster.controlPlaneLogTypes),
+        // audit alone: CIS EKS 2.1.1's minimum, the least a cluster should keep.
+        other: (cfg) => listed(cfg.cluster.controlPlaneLogTypes) === "[audit]" ? undefined : { label: "[audit]", overrides: { [k("controlPlaneLogTypes")]: ["audit"] } },
+    },
+    {
+        key: "controlPlaneLogClass",
+        now: (cfg) => cfg.cluster.controlPlaneLogClass,
+        other: (cfg) => {
+            const label = cfg.cluster.controlPlaneLogClass === "STANDARD" ? "INFREQUENT_ACCESS" : "STANDARD";
+            return { label, overrides: { [k("controlPlaneLogClass")]: label } };
         },
     },
 ];
 
+/** One lever's two prices: what the stack pays now against its other choice. */
+export interface LeverPrice {
+    readonly key: string;
+    readonly now: string;
+    readonly other: string;
+    /** USD a month the current choice saves against the other (negative: the other is cheaper). */
+    readonly saving: number;
+}
+
 /**
- * What each switched-off convenience saves: the stack evaluated again with the switch on, priced the
- * same way. From the graphs, not from a second copy of the prices.
+ * What each lever is worth on this stack: the stack evaluated again with the lever's other choice,
+ * priced the same way. From the graphs, not from a second copy of the prices.
  */
-export async function switchSavings(evaluation: Evaluation, base: Estimate, configDir?: string): Promise<string[]> {
+export async function leverPrices(evaluation: Evaluation, base: Estimate, configDir?: string): Promise<LeverPrice[]> {
     const cfg = parseConfig(evaluation.config.values, evaluation.config);
-    const lines: string[] = [];
-    for (const s of COST_SWITCHES.filter((x) => x.off(cfg))) {
-        const on = estimateOf(await evaluate({ stack: evaluation.config.stack, configDir, overrides: s.on }));
-        lines.push(`  switched off: ${s.what} saves $${(on.total - base.total).toFixed(2)} a month`);
+    const out: LeverPrice[] = [];
+    for (const lever of COST_LEVERS) {
+        const other = lever.other(cfg);
+        if (other === undefined) continue;
+        const priced = estimateOf(await evaluate({ stack: evaluation.config.stack, configDir, overrides: other.overrides }));
+        out.push({ key: lever.key, now: lever.now(cfg), other: other.label, saving: priced.total - base.total });
     }
-    return lines.length === 0 ? [] : ["Cost switches:", ...lines];
+    return out;
+}
+
+export function renderLevers(levers: readonly LeverPrice[]): string[] {
+    if (levers.length === 0) return [];
+    const width = Math.max(...levers.map((l) => `${l.key} = ${l.now}`.length));
+    return [
+        "Cost levers (each priced by evaluating the stack again with only that key changed; reasons in docs/cost.md):",
+        ...levers.map((l) => {
+            const head = `${l.key} = ${l.now}`.padEnd(width);
+            const cents = Math.abs(l.saving) < 0.005;
+            return `  ${head}  ${cents ? `costs the same as ${l.other}` : l.saving > 0 ? `saves $${l.saving.toFixed(2)} a month against ${l.other}` : `${l.other} would save $${(-l.saving).toFixed(2)} a month`}`;
+        }),
+    ];
 }
 
 export const OPTIONS: readonly OptionSpec[] = [
@@ -144,7 +223,7 @@ async function plan(args: PlanArgs): Promise<number> {
         ...networks.map((n) => `Network: ${n.plan.reason}`),
         "",
         ...renderEstimate(monthly, { stack }),
-        ...(await switchSavings(evaluation, monthly, configDir)),
+        ...renderLevers(await leverPrices(evaluation, monthly, configDir)),
         "",
         `(evaluated in ${((Date.now() - started) / 1000).toFixed(1)} s)`,
     ];

@@ -6,7 +6,7 @@ import { boundedName } from "../core/naming";
 import {
     lambdaTrustPolicy, parameterArn, schedulerInvokePolicy, schedulerTrustPolicy, wakeFunctionPolicy, watchFunctionPolicy,
 } from "./policies";
-import { rotatingKey } from "../core/common";
+import { rotatingKey, type KeyRef } from "../core/common";
 import { FLUX_STATUS_GROUP } from "../airflow/flux-status";
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const packageJson = require("../package.json") as { dependencies?: Record<string, string> };
@@ -38,6 +38,8 @@ export interface NightlySchedulerArgs {
     readonly accountId: pulumi.Input<string>;
     /** Stack name: the metrics' Stack dimension. */
     readonly stack: string;
+    /** The stack's one KMS key (sharedKmsKey); unset: the scheduler creates its own for its credential. */
+    readonly kmsKey?: KeyRef;
     readonly clusterName: pulumi.Input<string>;
     /** The watcher reads the cluster's endpoint (eks:DescribeCluster) and, through an access entry, Flux's status. */
     readonly clusterArn: pulumi.Input<string>;
@@ -106,7 +108,7 @@ export class NightlyScheduler extends pulumi.ComponentResource {
             name: s.stateParameter, type: "String", value: "{}",
             description: "NightlyScheduler watcher state: the previous idle check and the last decision",
         }, { parent: this, ignoreChanges: ["value"] });
-        const key = rotatingKey(`${name}-key`, "Encrypts the NightlyScheduler's database credential", this);
+        const key = args.kmsKey ?? rotatingKey(`${name}-key`, "Encrypts the NightlyScheduler's database credential", this);
         const credential = new aws.ssm.Parameter(`${name}-database`, {
             name: databaseParameter,
             type: "SecureString",

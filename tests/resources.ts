@@ -34,3 +34,10 @@ export function only(e: Evaluation, type: string, suffix: string): RecordedResou
     assert.equal(found.length, 1, `expected one ${type} named *${suffix}, found ${found.map((r) => r.name).join(", ") || "none"}`);
     return found[0];
 }
+
+/** The KMS key a part encrypts with: the stack's one key where sharedKmsKey is on, else the part's own. */
+export function keyOf(e: Evaluation, cfg: { readonly sharedKmsKey: boolean }, part: "cluster" | "metastore" | "logstore" | "scheduler"): RecordedResource {
+    const keys = e.ofType(T.key);
+    assert.equal(keys.length, cfg.sharedKmsKey ? 1 : 4, `KMS keys: ${keys.map((k) => k.name).join(", ")}`);
+    return only(e, T.key, cfg.sharedKmsKey ? "-kms-key" : `-${part}-key`);
+}
