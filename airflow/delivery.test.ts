@@ -1,4 +1,4 @@
-// Issue 7's Pulumi side, proved on what the real program registers under mocks for each stack: the
+// Airflow's delivery, its Pulumi side, proved on what the real program registers under mocks for each stack: the
 // namespaces, the generated secrets (marked secret on the wire, and nowhere in plain text), the RDS CA,
 // the UI's security group, the platform-settings ConfigMap, the Flux objects (against Flux's CRD
 // schemas) and the plain Kubernetes objects (against the published Kubernetes schemas), and the

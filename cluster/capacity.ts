@@ -1,7 +1,7 @@
 // The cluster's pod, memory and CPU budget: how many pods a node takes, what the kubelet leaves for
-// pods, and whether everything this platform runs (issue 6's system pods and controllers, issue 7's
+// pods, and whether everything this platform runs (the system pods and controllers,
 // Airflow, and the task pods of a nightly run) fits on `nodeCount` nodes of a type. Pure: the config
-// rule "node type too small for the pod budget" and the README table both come from here.
+// rule "node type too small for the pod budget" and the table in docs/architecture.md both come from here.
 //
 // Sources:
 // - ENIs and IPv4 addresses per ENI: awslabs/amazon-eks-ami nodeadm/internal/kubelet/instance-info.jsonl
@@ -118,7 +118,8 @@ export interface Workload {
     readonly cpuMillicores: number;
     /** Where the numbers come from: "request set in k8s/…", "add-on default", "estimate: …". */
     readonly basis: string;
-    readonly issue: 6 | 7;
+    /** system: EKS add-ons and the controllers; airflow: Airflow's own pods. */
+    readonly part: "system" | "airflow";
 }
 
 /** One Airflow pod kind: how many, and what each pod requests (all its containers together). */
@@ -129,7 +130,7 @@ export interface AirflowPod {
 }
 
 /**
- * Airflow's pods as issue 7 sizes them. These must equal airflow/values.ts (AIRFLOW_RESOURCES,
+ * Airflow's pods as airflow/values.ts sizes them. These must equal airflow/values.ts (AIRFLOW_RESOURCES,
  * the log-groomer sidecars on the scheduler, DAG processor and triggerer, schedulerReplicasFor,
  * PROD_PARALLELISM / STAGING_PARALLELISM); cluster/k8s.test.ts checks that they do. Statsd and
  * PgBouncer are off there, so they are not counted. The migration job (512 MiB) runs at every
@@ -147,7 +148,7 @@ export interface AirflowSizes {
 
 const GROOMER = { memoryMiB: 64, cpuMillicores: 10 };
 
-/** Issue 7's sizes for prod (2 schedulers, parallelism 12) or any other environment (1 and 4). */
+/** Airflow's sizes for prod (2 schedulers, parallelism 12) or any other environment (1 and 4). */
 export function airflowSizesFor(environment: "prod" | "staging"): AirflowSizes {
     const prod = environment === "prod";
     return {
@@ -172,23 +173,23 @@ const AIRFLOW_LINES: readonly [keyof AirflowSizes, string, string][] = [
 ];
 
 /**
- * Everything issue 6 and issue 7 run. Requests set by this project come from cluster/controllers.ts and
+ * Everything the platform runs: system pods, controllers and Airflow. Requests set by this project come from cluster/controllers.ts and
  * cluster/coredns.ts (tests check the two agree); the VPC CNI and kube-proxy set no memory request, so
  * their lines are estimates of their working set, counted anyway so that the budget is not optimistic.
  */
 export function platformWorkloads(airflow: AirflowSizes = DEFAULT_AIRFLOW_SIZES): Workload[] {
     const system: Workload[] = [
-        { name: "aws-node (VPC CNI)", namespace: "kube-system", perNode: true, replicas: 1, memoryMiB: 64, cpuMillicores: 25, basis: "add-on default CPU request; memory: estimate (no request set)", issue: 6 },
-        { name: "kube-proxy", namespace: "kube-system", perNode: true, replicas: 1, memoryMiB: 48, cpuMillicores: 100, basis: "add-on default CPU request; memory: estimate (no request set)", issue: 6 },
-        { name: "fluent-bit", namespace: "logging", perNode: true, replicas: 1, memoryMiB: 96, cpuMillicores: 50, basis: "request set in cluster/controllers.ts", issue: 6 },
-        { name: "coredns", namespace: "kube-system", perNode: false, replicas: 2, memoryMiB: 70, cpuMillicores: 100, basis: "request set in cluster/coredns.ts", issue: 6 },
-        { name: "aws-load-balancer-controller", namespace: "kube-system", perNode: false, replicas: 1, memoryMiB: 128, cpuMillicores: 50, basis: "request set in cluster/controllers.ts", issue: 6 },
-        { name: "flux source-controller", namespace: "flux-system", perNode: false, replicas: 1, memoryMiB: 128, cpuMillicores: 50, basis: "request set in cluster/controllers.ts", issue: 6 },
-        { name: "flux kustomize-controller", namespace: "flux-system", perNode: false, replicas: 1, memoryMiB: 128, cpuMillicores: 50, basis: "request set in cluster/controllers.ts", issue: 6 },
-        { name: "flux helm-controller", namespace: "flux-system", perNode: false, replicas: 1, memoryMiB: 192, cpuMillicores: 50, basis: "request set in cluster/controllers.ts", issue: 6 },
-        { name: "flux notification-controller", namespace: "flux-system", perNode: false, replicas: 1, memoryMiB: 64, cpuMillicores: 20, basis: "request set in cluster/controllers.ts", issue: 6 },
-        { name: "flux image-reflector-controller", namespace: "flux-system", perNode: false, replicas: 1, memoryMiB: 64, cpuMillicores: 20, basis: "request set in cluster/controllers.ts", issue: 6 },
-        { name: "flux image-automation-controller", namespace: "flux-system", perNode: false, replicas: 1, memoryMiB: 64, cpuMillicores: 20, basis: "request set in cluster/controllers.ts", issue: 6 },
+        { name: "aws-node (VPC CNI)", namespace: "kube-system", perNode: true, replicas: 1, memoryMiB: 64, cpuMillicores: 25, basis: "add-on default CPU request; memory: estimate (no request set)", part: "system" },
+        { name: "kube-proxy", namespace: "kube-system", perNode: true, replicas: 1, memoryMiB: 48, cpuMillicores: 100, basis: "add-on default CPU request; memory: estimate (no request set)", part: "system" },
+        { name: "fluent-bit", namespace: "logging", perNode: true, replicas: 1, memoryMiB: 96, cpuMillicores: 50, basis: "request set in cluster/controllers.ts", part: "system" },
+        { name: "coredns", namespace: "kube-system", perNode: false, replicas: 2, memoryMiB: 70, cpuMillicores: 100, basis: "request set in cluster/coredns.ts", part: "system" },
+        { name: "aws-load-balancer-controller", namespace: "kube-system", perNode: false, replicas: 1, memoryMiB: 128, cpuMillicores: 50, basis: "request set in cluster/controllers.ts", part: "system" },
+        { name: "flux source-controller", namespace: "flux-system", perNode: false, replicas: 1, memoryMiB: 128, cpuMillicores: 50, basis: "request set in cluster/controllers.ts", part: "system" },
+        { name: "flux kustomize-controller", namespace: "flux-system", perNode: false, replicas: 1, memoryMiB: 128, cpuMillicores: 50, basis: "request set in cluster/controllers.ts", part: "system" },
+        { name: "flux helm-controller", namespace: "flux-system", perNode: false, replicas: 1, memoryMiB: 192, cpuMillicores: 50, basis: "request set in cluster/controllers.ts", part: "system" },
+        { name: "flux notification-controller", namespace: "flux-system", perNode: false, replicas: 1, memoryMiB: 64, cpuMillicores: 20, basis: "request set in cluster/controllers.ts", part: "system" },
+        { name: "flux image-reflector-controller", namespace: "flux-system", perNode: false, replicas: 1, memoryMiB: 64, cpuMillicores: 20, basis: "request set in cluster/controllers.ts", part: "system" },
+        { name: "flux image-automation-controller", namespace: "flux-system", perNode: false, replicas: 1, memoryMiB: 64, cpuMillicores: 20, basis: "request set in cluster/controllers.ts", part: "system" },
     ];
     const airflowPods: Workload[] = AIRFLOW_LINES.map(([key, name, basis]) => ({
         name,
@@ -198,7 +199,7 @@ export function platformWorkloads(airflow: AirflowSizes = DEFAULT_AIRFLOW_SIZES)
         memoryMiB: airflow[key].memoryMiB,
         cpuMillicores: airflow[key].cpuMillicores,
         basis,
-        issue: 7,
+        part: "airflow",
     }));
     return [...system, ...airflowPods];
 }
@@ -316,10 +317,10 @@ export function budgetTable(instanceType: string, nodeCount: number, options: Bu
     const rows = workloads.map((w) => {
         const pods = w.perNode ? w.replicas * nodeCount : w.replicas;
         const where = w.perNode ? `${w.replicas} per node x ${nodeCount}` : `${w.replicas}`;
-        return `| ${w.name} | ${w.namespace} | issue ${w.issue} | ${where} | ${pods} | ${w.memoryMiB} | ${pods * w.memoryMiB} | ${pods * w.cpuMillicores}m | ${w.basis} |`;
+        return `| ${w.name} | ${w.namespace} | ${w.part} | ${where} | ${pods} | ${w.memoryMiB} | ${pods * w.memoryMiB} | ${pods * w.cpuMillicores}m | ${w.basis} |`;
     });
     return [
-        "| Workload | Namespace | From | Pods | Pods total | MiB per pod | MiB total | CPU total | Basis |",
+        "| Workload | Namespace | Part | Pods | Pods total | MiB per pod | MiB total | CPU total | Basis |",
         "|---|---|---|---|---|---|---|---|---|",
         ...rows,
         `| **Total** | | | | **${r.pods.used} of ${r.pods.capacity}** | | **${r.memory.usedMiB} of ${r.memory.capacityMiB}** | **${r.cpu.usedMillicores}m of ${r.cpu.capacityMillicores}m** | ${nodeCount} x ${instanceType}: ${r.node.maxPods} pods, ${r.node.memoryMiB} MiB, ${r.node.cpuMillicores}m allocatable each |`,

@@ -1,4 +1,4 @@
-// Issue 6's guarantees for the AirflowCluster, proved on the inputs and options of the resources the
+// The AirflowCluster's guarantees, proved on the inputs and options of the resources the
 // real program registers under mocks, for each stack.
 
 import { strict as assert } from "assert";

@@ -1,4 +1,4 @@
-// Issue 6's platform controllers, proved on what the real program registers under mocks for each
+// The platform controllers, proved on what the real program registers under mocks for each
 // stack: the Helm releases (pinned chart, repository, the values that matter), the IRSA roles' trust
 // (one exact service account each) and permissions (least privilege, the LB controller's upstream
 // policy unchanged), and that every Kubernetes object goes through the cluster's own provider.

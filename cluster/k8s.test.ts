@@ -334,7 +334,7 @@ describe("capacity: the platform's budget", () => {
     it("packs pods onto real nodes: memory that fits in the sum can still not fit on any one node", () => {
         // Two t3.medium have 6534 MiB; one pod of 3300 MiB fits in the sum but on neither node.
         const r = checkBudget("t3.medium", 2, {
-            workloads: [{ name: "big", namespace: "x", perNode: false, replicas: 1, memoryMiB: 3300, cpuMillicores: 10, basis: "test", issue: 7 }],
+            workloads: [{ name: "big", namespace: "x", perNode: false, replicas: 1, memoryMiB: 3300, cpuMillicores: 10, basis: "test", part: "airflow" }],
         });
         assert.equal(r.fits, false);
         assert.match(r.reasons[0], /find no t3.medium with room among 2.*big/);

@@ -54,7 +54,7 @@ export function namespace(name: string, enforce: PodSecurityLevel, warnAndAudit:
  *   seccomp RuntimeDefault (flux2 chart 2.18.3 templates).
  * - `airflow`: baseline enforced, restricted warned and audited. The Airflow chart's pods need no
  *   host access (baseline holds), but whether every container of chart 1.22.0 also sets seccomp
- *   RuntimeDefault and drops all capabilities depends on the values issue 7 builds; enforcing
+ *   RuntimeDefault and drops all capabilities depends on the values airflow/values.ts builds; enforcing
  *   restricted before that is proven would refuse Airflow's pods at night with nobody watching.
  *   Tighten to restricted once airflow/values.ts sets those security contexts.
  * kube-system exists already and is not managed here.

@@ -203,7 +203,7 @@ export function parseConfig(raw: RawConfig, context: { project: string; stack: s
         problem("uiCertificateArn", `the certificate must be in the load balancer's region, ${region}`);
     }
 
-    // Everything issue 6 and 7 run (system pods, controllers, Flux, Fluent Bit, Airflow and a nightly
+    // Everything the platform runs (system pods, controllers, Flux, Fluent Bit, Airflow and a nightly
     // run's task pods) must fit on the nodes, by pods per node and by memory and CPU requests.
     const nodeType = str("nodeInstanceType");
     const nodeCount = int("nodeCount");

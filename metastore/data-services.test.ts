@@ -1,4 +1,4 @@
-// Issue 3's guarantees, proved on the inputs of the resources the real program registers under
+// The data services' guarantees, proved on the inputs of the resources the real program registers under
 // mocks, for each stack; and the grant methods, on a small program that uses them.
 
 import { strict as assert } from "assert";

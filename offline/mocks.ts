@@ -150,7 +150,7 @@ const COMPUTED: Record<string, Computed> = {
         const repoName = autoName(n, i);
         return { name: repoName, arn: arn("ecr", `repository/${repoName}`, i), registryId: ACCOUNT_ID, repositoryUrl: `${ACCOUNT_ID}.dkr.ecr.${region(i)}.amazonaws.com/${repoName}` };
     },
-    // NightlyScheduler (issue 9): functions, schedules, queue, topic, parameters, alarms.
+    // NightlyScheduler: functions, schedules, queue, topic, parameters, alarms.
     "aws:lambda/function:Function": (n, _id, i) => {
         const name = autoName(n, i);
         const fnArn = arn("lambda", `function:${name}`, i);

@@ -1,4 +1,4 @@
-// Issue 8, the DAG pipeline: the DAG repository's workflow and this project's CI parsed by GitHub's own
+// The DAG pipeline: the DAG repository's workflow and this project's CI parsed by GitHub's own
 // workflow parser; the tag the workflow's shell computes equals registry/image-tags.ts's; the ImagePolicy
 // applied to tags the way Flux applies it (after Flux's variable substitution); the Flux objects
 // against their CRD schemas; the DAG, the lint script and the Dockerfile.
@@ -523,7 +523,7 @@ describe("DAG pipeline: Flux image automation objects", () => {
         const markers = (dir: string) => yamlFiles(dir).flatMap((f) => read(f).split("\n").filter((l) => l.includes(IMAGE_TAG_SETTER)).map((l) => ({ f, l })));
         const stacks = ["prod", "staging"].filter((s) => fs.existsSync(path.join(clusters, s)));
         if (stacks.length < 2 || markers(clusters).length === 0) {
-            // gitops/clusters/ is issue 7's (built in parallel); this check waits for its marker.
+            // gitops/clusters/ is Airflow's delivery; this check waits for its marker.
             this.skip();
         }
         assert.deepEqual(markers(path.join(ROOT, "gitops/apps")), []);

@@ -120,3 +120,53 @@ describe("every script answers --help and refuses what it does not know, writing
         }
     });
 });
+
+/** `npm run <name> -- <args>` as written in a text, up to the end of the code span, a comment or a shell operator. */
+function npmCommands(guide: string, text: string): { guide: string; name: string; args: string[] }[] {
+    return [...text.matchAll(/npm run ([a-z]+)(?: -- ([^`#|;&)\n]*))?/g)].map((m) => ({ guide, name: m[1], args: (m[2] ?? "").trim().split(/\s+/).filter(Boolean) }));
+}
+
+/** What is wrong with each command against the scripts' --help texts (scripts without one are the tools themselves). */
+function commandProblems(commands: readonly { guide: string; name: string; args: string[] }[], scripts: Record<string, string>, helps: ReadonlyMap<string, string>): string[] {
+    const wrong: string[] = [];
+    for (const c of commands) {
+        const where = `${c.guide}: npm run ${c.name}${c.args.length ? ` -- ${c.args.join(" ")}` : ""}`;
+        if (!(c.name in scripts)) { wrong.push(`${where}: no such script`); continue; }
+        const help = helps.get(c.name);
+        if (help === undefined) continue;
+        const usage = help.split("\n").find((l) => l.startsWith("usage:")) ?? "";
+        for (const [i, arg] of c.args.entries()) {
+            if (arg.startsWith("--")) {
+                if (!new RegExp(`^\\s+${arg}\\b`, "m").test(help)) wrong.push(`${where}: ${arg} is not an option of ${c.name}`);
+            } else if (i === 0 && !new RegExp(`[ |]${arg}[ |]`).test(usage)) {
+                // A first word that is not an option is a command (power's wake, sleep, ...).
+                wrong.push(`${where}: ${arg} is not a command of ${c.name}`);
+            }
+        }
+    }
+    return wrong;
+}
+
+describe("every npm command the guides print is one the scripts accept", function () {
+    this.timeout(180_000);
+    const GUIDES = ["README.md", "gitops/README.md", "examples/dags-repo/README.md", ...fs.readdirSync(path.join(ROOT, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)];
+    const commands = GUIDES.flatMap((guide) => npmCommands(guide, fs.readFileSync(path.join(ROOT, guide), "utf8")));
+    const helps = new Map<string, string>();
+    before(async () => {
+        for (const { name, file } of SCRIPTS) helps.set(name, (await runScript(file, ["--help"])).stdout);
+    });
+
+    it("names only scripts of package.json, and only options and commands their --help lists", () => {
+        assert.ok(commands.length > 40, `${commands.length} commands found`);
+        assert.deepEqual(commandProblems(commands, pkg.scripts, helps), []);
+    });
+
+    it("sees a wrong one: an unknown script, option and command are each reported", () => {
+        const fake = npmCommands("fake.md", "`npm run power -- wake-up --stack prod` and `npm run plan -- --stak prod` and `npm run deploy`; `npm run power -- wake --hours 1`");
+        assert.deepEqual(commandProblems(fake, pkg.scripts, helps), [
+            "fake.md: npm run power -- wake-up --stack prod: wake-up is not a command of power",
+            "fake.md: npm run plan -- --stak prod: --stak is not an option of plan",
+            "fake.md: npm run deploy: no such script",
+        ]);
+    });
+});
