@@ -37,6 +37,22 @@ export function budgetAmount(configured: number | undefined, estimate: StackEsti
     return { value, reason: `the estimate ($${estimate.monthly.toFixed(2)} at ${estimate.awakeHoursPerDay} h a night, prices of ${estimate.priceDate}) plus ${BUDGET_MARGIN * 100}%` };
 }
 
+/**
+ * What one night costs, from the stack's estimate: the parts that sleep (nodes, their disks, the
+ * database) an awake hour, and the parts that never do (control plane, load balancer, search, NAT...)
+ * a day. Sleeping saves (alwaysOn - monthly) over the asleep hours, which is the awake hourly cost
+ * times those hours; the rest of the monthly figure is the never-sleeping part.
+ */
+export function nightCostRates(estimate: StackEstimate | undefined, hoursPerMonth = 730): { perAwakeHour: number; fixedPerDay: number } | undefined {
+    if (estimate === undefined) return undefined;
+    const days = hoursPerMonth / 24;
+    const awakeHours = estimate.awakeHoursPerDay * days;
+    const perAwakeHour = (estimate.alwaysOn - estimate.monthly) / (hoursPerMonth - awakeHours);
+    const fixedPerDay = (estimate.monthly - awakeHours * perAwakeHour) / days;
+    const round = (n: number) => Math.round(n * 10_000) / 10_000;
+    return { perAwakeHour: round(perAwakeHour), fixedPerDay: round(fixedPerDay) };
+}
+
 /** When AWS Budgets e-mails: at 80% and 100% of actual spend, and when the month's forecast passes 100%. */
 export const BUDGET_ALERTS = [
     { notificationType: "ACTUAL", threshold: 80 },

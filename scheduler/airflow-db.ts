@@ -73,38 +73,49 @@ export interface ReadOptions {
     readonly statementTimeoutMs?: number;
 }
 
+/**
+ * Connects as the watcher's monitoring login, runs `work`, and closes. Throws on any failure; the
+ * readers below turn that into a result.
+ */
+export async function withAirflowDb<T>(conn: DatabaseConnection, applicationName: string, options: ReadOptions, work: (client: import("pg").Client) => Promise<T>): Promise<T> {
+    const pg = require("pg") as typeof import("pg");
+    const client = new pg.Client({
+        host: conn.host,
+        port: conn.port,
+        database: conn.database,
+        user: conn.username,
+        password: conn.password,
+        // RDS forces TLS (rds.force_ssl = 1). The certificate is verified against the RDS CA bundle the
+        // Lambda runtime ships (NODE_EXTRA_CA_CERTS=/var/runtime/ca-cert.pem, set on the function).
+        ssl: conn.ssl === "verify-full" ? { rejectUnauthorized: true } : false,
+        connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+        statement_timeout: options.statementTimeoutMs ?? 10_000,
+        application_name: applicationName,
+    });
+    try {
+        await client.connect();
+        return await work(client);
+    } finally {
+        await client.end().catch(() => undefined);
+    }
+}
+
 /** Reads the signal; never throws: a failure is { ok: false, error }. */
 export async function readIdleSignal(conn: DatabaseConnection, options: ReadOptions = {}): Promise<IdleSignal> {
-    let client: import("pg").Client | undefined;
     try {
-        const pg = require("pg") as typeof import("pg");
-        client = new pg.Client({
-            host: conn.host,
-            port: conn.port,
-            database: conn.database,
-            user: conn.username,
-            password: conn.password,
-            // RDS forces TLS (rds.force_ssl = 1). The certificate is verified against the RDS CA bundle the
-            // Lambda runtime ships (NODE_EXTRA_CA_CERTS=/var/runtime/ca-cert.pem, set on the function).
-            ssl: conn.ssl === "verify-full" ? { rejectUnauthorized: true } : false,
-            connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
-            statement_timeout: options.statementTimeoutMs ?? 10_000,
-            application_name: "nightly-scheduler-watch",
+        return await withAirflowDb(conn, "nightly-scheduler-watch", options, async (client) => {
+            const result = await client.query<{ active_runs: string; unfinished_tasks: string; due_dags: string; paused_runs: string; scheduler_heartbeat_age: string | null }>(IDLE_SQL);
+            const row = result.rows[0];
+            return {
+                ok: true,
+                activeRuns: Number(row.active_runs),
+                unfinishedTasks: Number(row.unfinished_tasks),
+                dueDags: Number(row.due_dags),
+                pausedRuns: Number(row.paused_runs),
+                schedulerHeartbeatAgeSeconds: row.scheduler_heartbeat_age === null ? null : Math.round(Number(row.scheduler_heartbeat_age)),
+            };
         });
-        await client.connect();
-        const result = await client.query<{ active_runs: string; unfinished_tasks: string; due_dags: string; paused_runs: string; scheduler_heartbeat_age: string | null }>(IDLE_SQL);
-        const row = result.rows[0];
-        return {
-            ok: true,
-            activeRuns: Number(row.active_runs),
-            unfinishedTasks: Number(row.unfinished_tasks),
-            dueDags: Number(row.due_dags),
-            pausedRuns: Number(row.paused_runs),
-            schedulerHeartbeatAgeSeconds: row.scheduler_heartbeat_age === null ? null : Math.round(Number(row.scheduler_heartbeat_age)),
-        };
     } catch (err) {
         return { ok: false, error: `${(err as Error).name}: ${(err as Error).message}` };
-    } finally {
-        await client?.end().catch(() => undefined);
     }
 }

@@ -43,6 +43,10 @@ export async function writeKeepAwake(client: SSMClient, name: string, flag: Keep
 /** The watcher's state plus its last decision (for `power status`). */
 export interface StoredState extends WatcherState {
     readonly lastCheck?: { readonly at: string; readonly action: string; readonly reason: string };
+    /** The wake function's last failure, kept until a wake succeeds (the morning report names it). */
+    readonly lastWakeError?: { readonly at: string; readonly error: string };
+    /** The night (local date of its wake) whose morning report was sent. */
+    readonly lastReportNight?: string;
 }
 
 export async function readState(client: SSMClient, name: string): Promise<StoredState> {

@@ -24,12 +24,13 @@ describe("npm run power: arguments", () => {
         return a as PowerArgs;
     };
     it("parses each command with its defaults", () => {
-        assert.deepEqual(ok(["status", "--stack", "prod"]), { command: "status", stack: "prod", hours: 0, contextFile: undefined, by: "alice" });
-        assert.deepEqual(ok(["wake", "--stack", "prod"]), { command: "wake", stack: "prod", hours: DEFAULT_HOURS, contextFile: undefined, by: "alice" });
-        assert.deepEqual(ok(["keep-awake", "--hours", "6", "--stack=staging", "--by", "bob"]), { command: "keep-awake", stack: "staging", hours: 6, contextFile: undefined, by: "bob" });
+        assert.deepEqual(ok(["status", "--stack", "prod"]), { command: "status", stack: "prod", hours: 0, contextFile: undefined, by: "alice", nights: 3 });
+        assert.deepEqual(ok(["wake", "--stack", "prod"]), { command: "wake", stack: "prod", hours: DEFAULT_HOURS, contextFile: undefined, by: "alice", nights: 3 });
+        assert.deepEqual(ok(["keep-awake", "--hours", "6", "--stack=staging", "--by", "bob"]), { command: "keep-awake", stack: "staging", hours: 6, contextFile: undefined, by: "bob", nights: 3 });
         assert.equal(ok(["keep-awake", "--hours", "0", "--stack", "prod"]).hours, 0);
         assert.equal(ok(["sleep", "--stack", "prod", "--context", "ctx.json"]).contextFile, "ctx.json");
         assert.equal(ok(["--stack", "prod", "wake", "--hours=1.5"]).hours, 1.5);
+        assert.equal(ok(["report", "--stack", "prod", "--nights", "7"]).nights, 7);
     });
     it("refuses what it cannot do, saying why", () => {
         const cases: [string[], RegExp][] = [
@@ -47,6 +48,9 @@ describe("npm run power: arguments", () => {
             [["wake", "--stack", "prod", "--hours", "0"], /wake needs --hours > 0/],
             [["status", "--stack", "prod", "--force"], /unknown option --force/],
             [["status", "--stack", "prod", "--context"], /--context needs a value: --context <file>/],
+            [["status", "--stack", "prod", "--nights", "2"], /--nights applies to report, not status/],
+            [["report", "--stack", "prod", "--nights", "0"], /from 1 to 90/],
+            [["report", "--stack", "prod", "--nights", "2.5"], /whole number/],
         ];
         for (const [argv, why] of cases) assert.match(String(parseArgs(argv, env)), why, argv.join(" "));
     });

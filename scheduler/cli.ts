@@ -1,4 +1,4 @@
-// `npm run power -- wake|start-db|sleep|status|keep-awake|account [--hours N] --stack <name>`: the
+// `npm run power -- wake|start-db|sleep|status|keep-awake|report|account [--hours N] [--nights N] --stack <name>`: the
 // NightlyScheduler's override for an operator (a backfill, a look at the UI in the afternoon, a
 // daytime `pulumi up` that changes the metastore), with the operator's own AWS credentials and the same
 // adapters and decisions as the Lambda functions; and the one-time check of the account's Lambda
@@ -10,13 +10,15 @@
 // `pulumi stack output powerContext --stack prod > prod-power.json`).
 
 import * as os from "os";
-import { keepAwake, operatorSleep, operatorStartDb, operatorWake, status, type PowerContext } from "./handlers";
+import { keepAwake, makeClients, operatorSleep, operatorStartDb, operatorWake, status, type PowerContext } from "./handlers";
+import { recentReports } from "./aws-report";
+import { reportText } from "./report";
 import { lambdaAccountSettings } from "./aws-lambda-account";
 import { concurrencyVerdict } from "./account";
 import { exitWith, parseOptions, runCli, type OptionSpec } from "../core/args";
 import { checkStackOutput, readStackOutput, type Runner } from "../core/stack-output";
 
-export const COMMANDS = ["wake", "start-db", "sleep", "status", "keep-awake", "account"] as const;
+export const COMMANDS = ["wake", "start-db", "sleep", "status", "keep-awake", "report", "account"] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export interface PowerArgs {
@@ -26,9 +28,12 @@ export interface PowerArgs {
     readonly hours: number;
     readonly contextFile?: string;
     readonly by: string;
+    /** report: how many nights, newest last. */
+    readonly nights: number;
 }
 
-export const USAGE = "usage: npm run power -- wake|start-db|sleep|status|keep-awake|account [--hours N] --stack <name> [--context <file>] [--by <name>]";
+export const USAGE = "usage: npm run power -- wake|start-db|sleep|status|keep-awake|report|account [--hours N] [--nights N] --stack <name> [--context <file>] [--by <name>]";
+export const DEFAULT_NIGHTS = 3;
 export const DEFAULT_HOURS = 2;
 /** A keep-awake longer than RDS's 7-day stop limit makes no sense; a day is plenty for a backfill. */
 export const MAX_HOURS = 24;
@@ -37,6 +42,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     { name: "--hours", value: "<N>", help: `keep-awake: hours from now, 0 clears it; wake and start-db: the keep-awake they set (default ${DEFAULT_HOURS}, at most ${MAX_HOURS})` },
     { name: "--context", value: "<file>", help: "read the stack output powerContext from this file instead of `pulumi stack output`" },
     { name: "--by", value: "<name>", help: "who asks, recorded on the keep-awake flag (default: $USER)" },
+    { name: "--nights", value: "<N>", help: `report: the last N nights' morning reports (default ${DEFAULT_NIGHTS}, at most 90)` },
 ];
 const ABOUT = [
     "The NightlyScheduler's override, with your own AWS credentials:",
@@ -45,6 +51,7 @@ const ABOUT = [
     "  sleep       put the platform to sleep now (nodes to zero, the metastore stopped after its backup)",
     "  status      what is up, the keep-awake flag, and what the watcher would decide",
     "  keep-awake  stop the watcher from putting the platform to sleep for --hours (0 clears it)",
+    "  report      print the last --nights morning reports (kept in the task-log bucket under reports/)",
     "  account     check the account's Lambda concurrency against the stack's settings",
 ].join("\n");
 
@@ -63,8 +70,11 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = proc
     const hours = v["--hours"] !== undefined ? Number(v["--hours"]) : takesHours ? DEFAULT_HOURS : 0;
     if (!Number.isFinite(hours) || hours < 0 || hours > MAX_HOURS) return `--hours must be a number from 0 to ${MAX_HOURS}`;
     if ((command === "wake" || command === "start-db") && hours === 0) return `${command} needs --hours > 0: the keep-awake that stops the watcher from putting the platform straight back to sleep`;
+    if (v["--nights"] !== undefined && command !== "report") return `--nights applies to report, not ${command}`;
+    const nights = v["--nights"] !== undefined ? Number(v["--nights"]) : DEFAULT_NIGHTS;
+    if (!Number.isInteger(nights) || nights < 1 || nights > 90) return "--nights must be a whole number from 1 to 90";
     const by = (v["--by"] as string | undefined) ?? env.USER ?? os.userInfo().username;
-    return { command, stack: v["--stack"], hours, contextFile: v["--context"] as string | undefined, by };
+    return { command, stack: v["--stack"], hours, contextFile: v["--context"] as string | undefined, by, nights };
 }
 
 /** A power context, checked: the names a command needs, and the stack it is for. */
@@ -78,8 +88,14 @@ export function resolveContext(args: Pick<PowerArgs, "stack" | "contextFile">, r
 }
 
 /** Runs one command; returns the text to print. `clients`: where the AWS calls go (the tests: moto). */
-export async function run(args: PowerArgs, ctx: PowerContext, clients?: { lambda?: import("@aws-sdk/client-lambda").LambdaClient }): Promise<string> {
+export async function run(args: PowerArgs, ctx: PowerContext, clients?: { lambda?: import("@aws-sdk/client-lambda").LambdaClient; s3?: import("@aws-sdk/client-s3").S3Client }): Promise<string> {
     switch (args.command) {
+        case "report": {
+            if (ctx.report === undefined) throw new Error("this stack's power context names no report bucket: it was deployed before the morning report existed; run pulumi up");
+            const reports = await recentReports(clients?.s3 ?? makeClients(ctx.region).s3, ctx.report.bucket, args.nights);
+            if (reports.length === 0) return `no morning report yet in s3://${ctx.report.bucket}/reports/ (one is written each time the watcher puts the platform to sleep)`;
+            return reports.map((r) => reportText(r, ctx.settings.timeZone)).join(`\n\n${"-".repeat(72)}\n\n`);
+        }
         case "start-db": {
             const out = await operatorStartDb(ctx, args.hours, args.by);
             return [`${out.action}: ${out.reason}`, ...out.effects.map((e) => `  - ${e}`),

@@ -148,9 +148,9 @@ for (const stack of STACKS) {
             });
 
             it("bundle pg and its dependencies, not the AWS SDK (the runtime provides it) and not Pulumi", async () => {
-                // Every SDK client the project depends on is left out (the ELBv2 and S3 ones serve the operator's teardown only).
+                // Every SDK client the project depends on is left out (the ELBv2 one serves the operator's teardown only).
                 assert.deepEqual([...SDK_PACKAGES].sort(), ["@aws-sdk/client-cloudwatch", "@aws-sdk/client-dynamodb", "@aws-sdk/client-ec2", "@aws-sdk/client-eks",
-                    "@aws-sdk/client-elastic-load-balancing-v2", "@aws-sdk/client-rds", "@aws-sdk/client-s3", "@aws-sdk/client-ssm"]);
+                    "@aws-sdk/client-elastic-load-balancing-v2", "@aws-sdk/client-rds", "@aws-sdk/client-s3", "@aws-sdk/client-sns", "@aws-sdk/client-ssm"]);
                 for (const part of ["wake", "watch"]) {
                     const pkg = await deploymentPackage(one(T.fn, part).inputs.code);
                     const modules = Object.keys(pkg.modules);
@@ -277,13 +277,27 @@ for (const stack of STACKS) {
                 // The cluster's endpoint and CA, for reading Flux's status; only the watcher.
                 assert.deepEqual(all.filter((g) => g.action === "eks:DescribeCluster").map((g) => g.resource), [FAKE.clusterArn]);
                 assert.ok(!wakeGrants().some((g) => g.action === "eks:DescribeCluster"));
+                // Decrypt: the credential through SSM with the scheduler's key; the reports through S3 with the bucket's.
                 const decrypt = all.filter((g) => g.action === "kms:Decrypt");
-                assert.equal(decrypt.length, 1);
-                assert.equal(decrypt[0].resource, one(T.key, "key").state.arn);
-                assert.deepEqual(decrypt[0].condition, { StringEquals: { "kms:ViaService": "ssm.us-east-1.amazonaws.com", "kms:EncryptionContext:PARAMETER_ARN": param("database") } });
+                assert.deepEqual(decrypt.map((g) => [g.resource, g.condition]), [
+                    [one(T.key, "key").state.arn, { StringEquals: { "kms:ViaService": "ssm.us-east-1.amazonaws.com", "kms:EncryptionContext:PARAMETER_ARN": param("database") } }],
+                    [FAKE.taskLogKeyArn, { StringEquals: { "kms:ViaService": "s3.us-east-1.amazonaws.com" } }],
+                ]);
                 // Only the watcher's role can read the credential.
                 const readers = e.ofType(T.rolePolicy).filter((p) => grants(p.inputs.policy).some((g) => g.resource === param("database")));
                 assert.deepEqual(readers.map((p) => p.name), [`${name}-watch-policy`]);
+            });
+
+            it("the watcher may keep and read the morning reports under reports/ of the task-log bucket only, and mail them to its own topic", () => {
+                const all = watchGrants();
+                const bucketArn = `arn:aws:s3:::${FAKE.taskLogBucket}`;
+                assert.deepEqual(all.filter((g) => g.action.startsWith("s3:")).map((g) => [g.action, g.resource, g.condition]), [
+                    ["s3:GetObject", `${bucketArn}/reports/*`, undefined],
+                    ["s3:PutObject", `${bucketArn}/reports/*`, undefined],
+                    ["s3:ListBucket", bucketArn, { StringLike: { "s3:prefix": "reports/*" } }],
+                ]);
+                assert.deepEqual(all.filter((g) => g.action.startsWith("sns:")).map((g) => [g.action, g.resource]), [["sns:Publish", one("aws:sns/topic:Topic", "alarms").state.arn]]);
+                assert.ok(!wakeGrants().some((g) => g.action.startsWith("s3:") || g.action.startsWith("sns:")), "the wake function sends no report");
             });
 
             it("no mutating action on \"*\"; a wildcard on a mutating action only inside this account and region and pinned to this VPC", () => {
@@ -293,6 +307,8 @@ for (const stack of STACKS) {
                         assert.notEqual(g.resource, "*", `${policy.name}: ${g.action} on *`);
                         // The streams of the function's own log group.
                         if (/^arn:aws:logs:us-east-1:\d{12}:log-group:\/aws\/lambda\/[^*]+:\*$/.test(g.resource)) continue;
+                        // The morning reports, under their one prefix of the task-log bucket.
+                        if (g.resource === `arn:aws:s3:::${FAKE.taskLogBucket}/reports/*`) continue;
                         if (g.resource.includes("*")) {
                             assert.equal(g.resource, `arn:aws:ec2:us-east-1:${ACCOUNT_ID}:*/*`, `${policy.name}: ${g.action} on ${g.resource}`);
                             assert.deepEqual(g.condition, { ArnEqualsIfExists: { "ec2:Vpc": `arn:aws:ec2:us-east-1:${ACCOUNT_ID}:vpc/${FAKE.vpcId}` } });

@@ -67,6 +67,19 @@ export interface NightlySchedulerArgs {
     readonly reservedConcurrency?: boolean;
     /** When this deploy happens (the first deploy's keep-awake counts from it); the program passes its one clock reading. */
     readonly deployedAt: Date;
+    /**
+     * The morning report (scheduler/report.ts): kept in this bucket under reports/ (encrypted with its
+     * key), mailed through the alarm topic. Unset: no report.
+     */
+    readonly report?: {
+        readonly bucketName: pulumi.Input<string>;
+        readonly bucketArn: pulumi.Input<string>;
+        readonly keyArn: pulumi.Input<string>;
+        /** The log-search domain's endpoint, where log search is on. */
+        readonly searchEndpoint?: pulumi.Input<string>;
+        /** What a night costs (cost/budget.ts nightCostRates); unset: the report leaves cost out. */
+        readonly cost?: { readonly perAwakeHour: number; readonly fixedPerDay: number };
+    };
 }
 
 const json = (value: unknown) => JSON.stringify(value);
@@ -120,6 +133,12 @@ export class NightlyScheduler extends pulumi.ComponentResource {
             })),
         }, parent);
 
+        // The alarm topic: alarms, and the watcher's morning report, e-mailed to the operator.
+        const topic = new aws.sns.Topic(`${name}-alarms`, { displayName: "Data platform power alarms" }, parent);
+        if (args.alarmEmail !== undefined) {
+            new aws.sns.TopicSubscription(`${name}-alarms-email`, { topic: topic.arn, protocol: "email", endpoint: args.alarmEmail }, parent);
+        }
+
         // ---- the functions' roles, log groups and the watcher's network ----
         const logGroups = {
             wake: new aws.cloudwatch.LogGroup(`${name}-wake-logs`, { name: `/aws/lambda/${fnNames.wake}`, retentionInDays: args.logRetentionDays }, parent),
@@ -154,8 +173,9 @@ export class NightlyScheduler extends pulumi.ComponentResource {
         }, parent);
         const watchPolicy = new aws.iam.RolePolicy(`${name}-watch-policy`, {
             role: roles.watch.name,
-            policy: pulumi.all([policyInputs, logGroups.watch.arn, key.arn, args.vpcId, args.clusterArn]).apply(([[accountId, nodeGroupArn, dbInstanceArn, dbInstanceIdentifier, deadLetterQueueArn, leaseTableArn], logGroupArn, keyArn, vpcId, clusterArn]) => json(watchFunctionPolicy({
+            policy: pulumi.all([policyInputs, logGroups.watch.arn, key.arn, args.vpcId, args.clusterArn, topic.arn, args.report?.bucketArn, args.report?.keyArn]).apply(([[accountId, nodeGroupArn, dbInstanceArn, dbInstanceIdentifier, deadLetterQueueArn, leaseTableArn], logGroupArn, keyArn, vpcId, clusterArn, topicArn, reportBucketArn, reportKeyArn]) => json(watchFunctionPolicy({
                 region: args.region, accountId, nodeGroupArn, dbInstanceArn, dbInstanceIdentifier, logGroupArn, keyArn, vpcId, deadLetterQueueArn, clusterArn, leaseTableArn,
+                report: reportBucketArn === undefined || reportKeyArn === undefined ? undefined : { bucketArn: reportBucketArn, keyArn: reportKeyArn, topicArn },
                 keepAwakeParameterArn: parameterArn(args.region, accountId, s.keepAwakeParameter),
                 stateParameterArn: parameterArn(args.region, accountId, s.stateParameter),
                 databaseParameterArn: parameterArn(args.region, accountId, databaseParameter),
@@ -202,6 +222,10 @@ export class NightlyScheduler extends pulumi.ComponentResource {
             lease: { table: leaseTable.name, ttlSeconds: (withDatabase ? 300 : 900) + 60 },
             // A node-group update in progress is waited out within the function's timeout.
             retry: { retryDelayMs: 5_000, maxDelayMs: 60_000, maxWaitMs: withDatabase ? 240_000 : 600_000 },
+            // The morning report: the watcher writes it; `npm run power -- report` reads it (the bucket).
+            ...(args.report === undefined ? {} : {
+                report: { bucket: args.report.bucketName, topicArn: topic.arn, searchEndpoint: args.report.searchEndpoint, cost: args.report.cost },
+            }),
         });
         // A fresh object per function: CallbackFunction appends to codePathOptions' lists.
         const common = () => ({
@@ -268,10 +292,6 @@ export class NightlyScheduler extends pulumi.ComponentResource {
             "Watch Airflow; sleep when done; keep the metastore asleep");
 
         // ---- alarms ----
-        const topic = new aws.sns.Topic(`${name}-alarms`, { displayName: "Data platform power alarms" }, parent);
-        if (args.alarmEmail !== undefined) {
-            new aws.sns.TopicSubscription(`${name}-alarms-email`, { topic: topic.arn, protocol: "email", endpoint: args.alarmEmail }, parent);
-        }
         const alarm = (part: string, description: string, metric: Omit<aws.cloudwatch.MetricAlarmArgs, "alarmDescription" | "alarmActions" | "okActions" | "comparisonOperator" | "threshold">) =>
             new aws.cloudwatch.MetricAlarm(`${name}-${part}`, {
                 alarmDescription: description,

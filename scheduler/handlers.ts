@@ -6,12 +6,17 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { EKSClient } from "@aws-sdk/client-eks";
 import type { RDSClient } from "@aws-sdk/client-rds";
+import type { S3Client } from "@aws-sdk/client-s3";
+import type { SNSClient } from "@aws-sdk/client-sns";
 import type { SSMClient } from "@aws-sdk/client-ssm";
-import { decide, lastWakeAtOrBefore, metastoreAtSleep, nextWakeAfter, backupTakenForCycle, NO_ALARM_METRICS, zonedParts, type Decision, type EventKind, type Observations, type PowerEvent, type PowerSettings } from "./power";
+import { currentWindow, decide, lastNightWakeAtOrBefore, lastWakeAtOrBefore, metastoreAtSleep, nextWakeAfter, backupTakenForCycle, NO_ALARM_METRICS, zonedParts, type Decision, type EventKind, type Observations, type PowerEvent, type PowerSettings } from "./power";
 import { describeNodes, scaleNodes, type RetryOptions } from "./aws-eks";
 import { applyPendingChanges, describeDb, latestAutomatedBackup, startDb, stopDb } from "../metastore/aws-rds";
-import { readDatabaseConnection, readKeepAwake, readState, writeKeepAwake, writeState } from "./aws-ssm";
+import { readDatabaseConnection, readKeepAwake, readState, writeKeepAwake, writeState, type StoredState } from "./aws-ssm";
 import { readIdleSignal } from "./airflow-db";
+import { readNight } from "./night-db";
+import { buildReport, nightOf, reportHtml, reportText, sleepCause, type NightActivity, type NightReport } from "./report";
+import { keepReport, mailReport, recentReports, reportSubject } from "./aws-report";
 import { fluxStatus } from "./kubernetes";
 import { withLease } from "./lease";
 import { credentialsFromEnv } from "../cluster/eks-token";
@@ -42,6 +47,21 @@ export interface PowerContext {
      */
     readonly lease?: { readonly table: string; readonly ttlSeconds: number };
     readonly retry?: Omit<RetryOptions, "sleep">;
+    /** The morning report: where it is kept and mailed, and what a night costs (scheduler/report.ts). */
+    readonly report?: ReportContext;
+}
+
+export interface ReportContext {
+    /** The task-log bucket: reports go under reports/, beside the logs they point to. */
+    readonly bucket: string;
+    /** The alarm topic, which e-mails the operator. */
+    readonly topicArn: string;
+    /** The log-search domain's endpoint, where log search is on (the report links Dashboards). */
+    readonly searchEndpoint?: string;
+    /** From the stack's estimate (cost/budget.ts nightCostRates). */
+    readonly cost?: { readonly perAwakeHour: number; readonly fixedPerDay: number };
+    /** Earlier nights to compare durations with. */
+    readonly historyNights?: number;
 }
 
 export const CONTEXT_ENV = "POWER_CONTEXT";
@@ -57,6 +77,8 @@ export interface Clients {
     readonly eks: EKSClient;
     readonly rds: RDSClient;
     readonly ssm: SSMClient;
+    readonly s3: S3Client;
+    readonly sns: SNSClient;
 }
 
 /**
@@ -68,8 +90,13 @@ export function makeClients(region?: string): Clients {
     const { EKSClient } = require("@aws-sdk/client-eks") as typeof import("@aws-sdk/client-eks");
     const { RDSClient } = require("@aws-sdk/client-rds") as typeof import("@aws-sdk/client-rds");
     const { SSMClient } = require("@aws-sdk/client-ssm") as typeof import("@aws-sdk/client-ssm");
+    const { S3Client } = require("@aws-sdk/client-s3") as typeof import("@aws-sdk/client-s3");
+    const { SNSClient } = require("@aws-sdk/client-sns") as typeof import("@aws-sdk/client-sns");
     const config = region === undefined ? {} : { region };
-    return { dynamodb: new DynamoDBClient(config), eks: new EKSClient(config), rds: new RDSClient(config), ssm: new SSMClient(config) };
+    return {
+        dynamodb: new DynamoDBClient(config), eks: new EKSClient(config), rds: new RDSClient(config), ssm: new SSMClient(config),
+        s3: new S3Client(config), sns: new SNSClient(config),
+    };
 }
 
 const KINDS: readonly EventKind[] = ["db-start", "wake", "watch"];
@@ -175,9 +202,71 @@ export async function act(ctx: PowerContext, c: Clients, decision: Decision, now
     if (record && decision.action !== "ignore") {
         const previous = await readState(c.ssm, ctx.settings.stateParameter);
         const next = decision.nextState ?? { idleSince: previous.idleSince };
-        await writeState(c.ssm, ctx.settings.stateParameter, { ...next, lastCheck: { at: now.toISOString(), action: decision.action, reason: decision.reason } });
+        // The wake's failure and the last report's night outlive the decisions in between.
+        await writeState(c.ssm, ctx.settings.stateParameter, { ...carried(previous), ...next, lastCheck: { at: now.toISOString(), action: decision.action, reason: decision.reason } });
     }
     return { action: decision.action, reason: decision.reason, effects };
+}
+
+/** The parts of the watcher's state that no decision replaces. */
+function carried(s: StoredState): Partial<StoredState> {
+    return {
+        ...(s.lastWakeError ? { lastWakeError: s.lastWakeError } : {}),
+        ...(s.lastReportNight ? { lastReportNight: s.lastReportNight } : {}),
+    };
+}
+
+/**
+ * Builds, keeps and mails the night's report. Never throws: a report that cannot be made must not
+ * keep the platform awake; what went wrong is returned as an effect (and so in the function's log).
+ */
+async function sendReport(ctx: PowerContext, c: Clients, parts: { wakeAt: Date; now: Date; cause: NightReport["cause"]; reason: string; activity: NightActivity; fluxProblems: readonly string[] }): Promise<string[]> {
+    const r = ctx.report;
+    if (r === undefined) return [];
+    try {
+        const state = await readState(c.ssm, ctx.settings.stateParameter);
+        const cycleStart = new Date(parts.wakeAt.getTime() - (ctx.settings.nodeLeadMinutes + ctx.settings.dbLeadMinutes) * 60_000);
+        const wakeError = state.lastWakeError && Date.parse(state.lastWakeError.at) >= cycleStart.getTime() ? `${state.lastWakeError.error} (${state.lastWakeError.at})` : undefined;
+        const history = await recentReports(c.s3, r.bucket, r.historyNights ?? 7);
+        const report = buildReport({
+            stack: ctx.stack, timeZone: ctx.settings.timeZone, wakeAt: parts.wakeAt, nodesUpAt: new Date(parts.wakeAt.getTime() - ctx.settings.nodeLeadMinutes * 60_000),
+            sleptAt: parts.now, cause: parts.cause, reason: parts.reason, activity: parts.activity, fluxProblems: parts.fluxProblems, wakeError,
+            history, logs: { bucket: r.bucket, searchEndpoint: r.searchEndpoint }, cost: r.cost,
+        });
+        const keys = await keepReport(c.s3, r.bucket, report, reportHtml(report, ctx.settings.timeZone));
+        await mailReport(c.sns, r.topicArn, reportSubject(report), reportText(report, ctx.settings.timeZone));
+        const after = await readState(c.ssm, ctx.settings.stateParameter);
+        await writeState(c.ssm, ctx.settings.stateParameter, { ...after, lastReportNight: report.night });
+        return [`morning report mailed and kept as s3://${r.bucket}/${keys[0]}`];
+    } catch (err) {
+        return [`morning report failed: ${(err as Error).name}: ${(err as Error).message}`];
+    }
+}
+
+async function readNightActivity(c: Clients, parameter: string, wakeAt: Date, settings: PowerSettings): Promise<NightActivity> {
+    // Since the cycle's start: the metastore's early start, so that a run queued then counts.
+    const since = new Date(wakeAt.getTime() - (settings.nodeLeadMinutes + settings.dbLeadMinutes) * 60_000);
+    try {
+        return await readNight(await readDatabaseConnection(c.ssm, parameter), since);
+    } catch (err) {
+        return { ok: false, error: `reading the credential: ${(err as Error).message}` };
+    }
+}
+
+/**
+ * A night the wake function failed on never reaches a sleep decision (the nodes never came up). Past
+ * the deadline, once Scheduler's retries are spent, the watcher sends that night's report instead:
+ * nothing ran, and why.
+ */
+async function failedWakeReport(ctx: PowerContext, c: Clients, obs: Observations, wakeAt: Date, now: Date): Promise<string[]> {
+    if (ctx.report === undefined || obs.nodes.desired > 0 || now.getTime() < wakeAt.getTime() + currentWindow(now, ctx.settings).deadlineHours * 3_600_000) return [];
+    const state = await readState(c.ssm, ctx.settings.stateParameter);
+    const night = nightOf(wakeAt, ctx.settings.timeZone);
+    if (state.lastWakeError === undefined || Date.parse(state.lastWakeError.at) < wakeAt.getTime() - 4 * 3_600_000 || state.lastReportNight === night) return [];
+    return sendReport(ctx, c, {
+        wakeAt, now, cause: "deadline", reason: "the platform never woke: the wake function failed",
+        activity: { ok: false, error: "not read: the platform did not wake, so nothing ran" }, fluxProblems: [],
+    });
 }
 
 /**
@@ -232,10 +321,24 @@ async function leased(ctx: PowerContext, c: Clients, who: string, wait: boolean,
 /** The wake function: the metastore's early start (db-start) and the wake itself. */
 export async function wake(raw: unknown, ctx: PowerContext = contextFromEnv(), c: Clients = makeClients(ctx.region), now = new Date()): Promise<Outcome> {
     const event = parseEvent(raw, ["db-start", "wake"]);
-    const outcome = await leased(ctx, c, event.kind, true, async () => {
-        const decision = decide(now, await observe(ctx, c, event, now), ctx.settings);
-        return act(ctx, c, decision, now, event.kind === "wake", true);
-    });
+    let outcome: Outcome;
+    try {
+        outcome = await leased(ctx, c, event.kind, true, async () => {
+            const decision = decide(now, await observe(ctx, c, event, now), ctx.settings);
+            const done = await act(ctx, c, decision, now, event.kind === "wake", true);
+            // A wake that got through clears an earlier failure: the report names only tonight's.
+            if (event.kind === "wake" && decision.action !== "ignore") {
+                const { lastWakeError: _cleared, ...rest } = await readState(c.ssm, ctx.settings.stateParameter);
+                await writeState(c.ssm, ctx.settings.stateParameter, rest);
+            }
+            return done;
+        });
+    } catch (err) {
+        // Scheduler retries the invocation; the failure is kept for the morning report either way.
+        const state = await readState(c.ssm, ctx.settings.stateParameter).catch((): StoredState => ({}));
+        await writeState(c.ssm, ctx.settings.stateParameter, { ...state, lastWakeError: { at: now.toISOString(), error: `${event.kind}: ${(err as Error).name}: ${(err as Error).message}` } }).catch(() => undefined);
+        throw err;
+    }
     console.log(JSON.stringify({ event: raw, ...outcome }));
     return outcome;
 }
@@ -246,9 +349,20 @@ export async function watch(raw: unknown, ctx: PowerContext = contextFromEnv(), 
     const outcome = await leased(ctx, c, "watch", false, async () => {
         const obs = await observe(ctx, c, event, now);
         const decision = decide(now, obs, ctx.settings);
+        const wakeAt = lastWakeAtOrBefore(now, ctx.settings);
+        const sleeping = decision.action === "sleep" || decision.action === "forced-sleep";
+        // The night is read before the sleep: the metastore may be stopped by it.
+        const activity = sleeping && ctx.report && ctx.databaseParameter !== undefined ? await readNightActivity(c, ctx.databaseParameter, wakeAt, ctx.settings) : undefined;
         const done = await act(ctx, c, decision, now, true);
         if (decision.action !== "ignore") process.stdout.write(`${metricsLine(ctx, decision, now, obs.flux)}\n`);
-        return done;
+        if (sleeping && activity !== undefined) {
+            const effects = await sendReport(ctx, c, {
+                wakeAt, now, cause: sleepCause(decision.action as "sleep" | "forced-sleep", obs.keepAwakeUntil, wakeAt), reason: decision.reason, activity,
+                fluxProblems: obs.flux === undefined ? [] : unhealthy(obs.flux),
+            });
+            return { ...done, effects: [...done.effects, ...effects] };
+        }
+        return { ...done, effects: [...done.effects, ...(await failedWakeReport(ctx, c, obs, wakeAt, now))] };
     });
     console.log(JSON.stringify({ event: raw, ...outcome }));
     return outcome;
@@ -292,7 +406,7 @@ export async function status(ctx: PowerContext, c: Clients = makeClients(ctx.reg
         database: obs.db.status,
         keepAwake: obs.keepAwakeUntil === undefined ? "none" : `${obs.keepAwakeUntil > now ? "until" : "expired at"} ${obs.keepAwakeUntil.toISOString()}`,
         backup: obs.latestBackupAt === undefined ? "no automated backup found"
-            : `newest automated backup ${obs.latestBackupAt.toISOString()}; ${backupTakenForCycle(obs.latestBackupAt, lastWake, s) ? "this cycle's backup exists" : "this cycle's backup is not taken yet"}`,
+            : `newest automated backup ${obs.latestBackupAt.toISOString()}; ${backupTakenForCycle(obs.latestBackupAt, lastNightWakeAtOrBefore(now, s), s) ? "this cycle's backup exists" : "this cycle's backup is not taken yet"}`,
         lastWake: `${lastWake.toISOString()} (${local(lastWake, s.timeZone)})`,
         nextWake: `${nextWake.toISOString()} (${local(nextWake, s.timeZone)})`,
         lastCheck: stored.lastCheck ? `${stored.lastCheck.at}: ${stored.lastCheck.action}: ${stored.lastCheck.reason}` : "none recorded",
@@ -354,7 +468,7 @@ export async function operatorSleep(ctx: PowerContext, c: Clients = makeClients(
 async function sleepNow(ctx: PowerContext, c: Clients, now: Date): Promise<Outcome> {
     await writeKeepAwake(c.ssm, ctx.settings.keepAwakeParameter, undefined);
     const obs = await observe(ctx, c, { kind: "watch" });
-    const backupTaken = backupTakenForCycle(obs.latestBackupAt, lastWakeAtOrBefore(now, ctx.settings), ctx.settings);
+    const backupTaken = backupTakenForCycle(obs.latestBackupAt, lastNightWakeAtOrBefore(now, ctx.settings), ctx.settings);
     // The same rule as the watcher's sleep (scheduler/power.ts); the watcher's later checks do the rest.
     const atSleep = metastoreAtSleep(obs, backupTaken);
     const decision: Decision = {

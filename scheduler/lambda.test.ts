@@ -14,6 +14,9 @@ import { CreateTableCommand } from "@aws-sdk/client-dynamodb";
 import { DescribeNodegroupCommand } from "@aws-sdk/client-eks";
 import { DescribeDBInstancesCommand, StopDBInstanceCommand } from "@aws-sdk/client-rds";
 import { GetParameterCommand } from "@aws-sdk/client-ssm";
+import { CreateBucketCommand, GetObjectCommand } from "@aws-sdk/client-s3";
+import { CreateTopicCommand, SubscribeCommand } from "@aws-sdk/client-sns";
+import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import type { Evaluation } from "../offline/evaluate";
 import type { Clients } from "./handlers";
 import { SCHEDULED_TIME } from "./component";
@@ -102,6 +105,8 @@ describe("NightlyScheduler: the shipped Lambda code in a fresh Node process agai
     let env: (fn: Deployed) => Record<string, string>;
     let airflow: Client;
     let scheduler: Awaited<ReturnType<typeof liveScheduler>> | undefined;
+    let sqs: SQSClient;
+    let queueUrl: string;
 
     before(async () => {
         // The metastore as on RDS: Airflow's tables owned by airflow, the watcher's monitoring login.
@@ -134,6 +139,15 @@ describe("NightlyScheduler: the shipped Lambda code in a fresh Node process agai
         // The lease table, under the name the program gives the functions.
         await c.dynamodb.send(new CreateTableCommand({ TableName: context.lease.table, BillingMode: "PAY_PER_REQUEST", AttributeDefinitions: [{ AttributeName: "id", AttributeType: "S" }], KeySchema: [{ AttributeName: "id", KeyType: "HASH" }] }));
         await putParameter(c, context.settings.stateParameter, "{}");
+        // The morning report's bucket and the alarm topic, under the names the program gives the watcher;
+        // a queue subscribed to the topic receives what the operator's e-mail would.
+        await c.s3.send(new CreateBucketCommand({ Bucket: context.report.bucket }));
+        const topic = await c.sns.send(new CreateTopicCommand({ Name: context.report.topicArn.split(":").pop() }));
+        assert.equal(topic.TopicArn, context.report.topicArn);
+        sqs = new SQSClient({ endpoint: moto.endpoint, region: REGION, credentials: CREDENTIALS });
+        queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: "operator-inbox" }))).QueueUrl!;
+        const queueArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["QueueArn"] }))).Attributes!.QueueArn;
+        await c.sns.send(new SubscribeCommand({ TopicArn: topic.TopicArn, Protocol: "sqs", Endpoint: queueArn }));
         airflow = meta.airflow;
         await airflow.query(`INSERT INTO dag_run (dag_id, run_id, state, run_type, run_after, clear_number, span_status) VALUES ('etl', 'scheduled__1', 'success', 'scheduled', now(), 0, 'not_started');
             INSERT INTO task_instance (id, task_id, dag_id, run_id, state, pool, pool_slots, dag_version_id) VALUES (gen_random_uuid(), 'extract', 'etl', 'scheduled__1', 'success', 'default_pool', 1, gen_random_uuid());`);
@@ -207,7 +221,28 @@ describe("NightlyScheduler: the shipped Lambda code in a fresh Node process agai
         await putParameter(c, JSON.parse(watch.environment.POWER_CONTEXT).settings.stateParameter, JSON.stringify({ ...remembered, idleSince: tenMinutesAgo }));
         const second = await invoke(watch, scheduledInput(e, `${name}-watch`, new Date()), env(watch));
         assert.equal(second.result.action, "sleep");
-        assert.deepEqual(second.result.effects, ["nodes scaled to 0", "metastore stop requested"]);
+        const context = JSON.parse(watch.environment.POWER_CONTEXT);
+        const reportEffect = second.result.effects.find((x) => x.startsWith("morning report"));
+        assert.match(reportEffect ?? "", new RegExp(`^morning report mailed and kept as s3://${context.report.bucket}/reports/\\d{4}-\\d\\d-\\d\\d\\.json$`));
+        assert.deepEqual(second.result.effects.filter((x) => x !== reportEffect), ["nodes scaled to 0", "metastore stop requested"]);
+        // Kept: the JSON the next nights compare with, read from moto's S3 (encrypted there by the bucket's default).
+        const key = reportEffect!.replace(`morning report mailed and kept as s3://${context.report.bucket}/`, "");
+        const kept = JSON.parse(await (await c.s3.send(new GetObjectCommand({ Bucket: context.report.bucket, Key: key }))).Body!.transformToString());
+        assert.equal(kept.cause, "idle");
+        assert.deepEqual(kept.runs.map((r: { dagId: string; state: string }) => [r.dagId, r.state]).sort(), [["etl", "success"], ["report", "success"]]);
+        // moto's cluster has an endpoint nobody serves: the report says Flux could not be read, at the top.
+        assert.equal(kept.alerts.length, 1);
+        assert.match(kept.alerts[0], /^Flux had not delivered Airflow: cannot read Flux's status: /);
+        const html = await (await c.s3.send(new GetObjectCommand({ Bucket: context.report.bucket, Key: key.replace(/json$/, "html") }))).Body!.transformToString();
+        assert.match(html, /^<!doctype html>/);
+        // Mailed: what the topic delivered to its subscriber.
+        const received = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 2 }));
+        assert.equal(received.Messages?.length, 1);
+        const envelope = JSON.parse(received.Messages![0].Body!);
+        assert.match(envelope.Subject, /^staging, night of \d{4}-\d\d-\d\d: Flux had not delivered Airflow/);
+        assert.ok(envelope.Subject.length <= 100);
+        assert.match(envelope.Message, /DAG runs \(2\):/);
+        assert.match(envelope.Message, /about \$\d+\.\d\d/);
         const ng = await nodes();
         // The sleep keeps the maximum the wake set (EKS refuses 0).
         assert.deepEqual([ng.desiredSize, ng.minSize, ng.maxSize], [0, 0, Math.max(1, JSON.parse(wake.environment.POWER_CONTEXT).nodeCount)]);

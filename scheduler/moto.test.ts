@@ -13,9 +13,12 @@ import { DescribeDBInstancesCommand, StopDBInstanceCommand } from "@aws-sdk/clie
 import { operatorSleep, operatorWake, status, wake, watch, keepAwake, type Clients } from "./handlers";
 import { eksScalingProblem, scaleNodes, scalingFor } from "./aws-eks";
 import { describeDb, startDb, stopDb } from "../metastore/aws-rds";
-import { readKeepAwake } from "./aws-ssm";
+import { readKeepAwake, readState } from "./aws-ssm";
+import { recentReports } from "./aws-report";
+import { CreateBucketCommand } from "@aws-sdk/client-s3";
+import { CreateTopicCommand } from "@aws-sdk/client-sns";
 import { acquireLease, releaseLease, withLease } from "./lease";
-import { contextFor, createWorld, forward, motoClients, rdsTimingProxy, serialisingProxy, settingsAround, standIn, type World } from "../tests/power-fixtures";
+import { contextFor, createWorld, forward, motoClients, putParameter, rdsTimingProxy, serialisingProxy, settingsAround, standIn, type World } from "../tests/power-fixtures";
 import { startMoto, type Moto } from "../tests/services";
 
 async function nodeGroup(c: Clients, w: World) {
@@ -413,6 +416,50 @@ describe("NightlyScheduler against moto", function () {
             await assert.rejects(scaleNodes(through.eks, ref, 0, { retryDelayMs: 20, maxWaitMs: 100 }), (err: Error) => err.name === "ResourceInUseException");
             proxy.busyUntil = 0;
             assert.equal((await nodeGroup(c, w)).desiredSize, 4);
+        });
+    });
+
+    describe("the morning report of a night whose wake failed", () => {
+        let w: World;
+        const bucket = "dp-report-task-logs";
+        let topicArn: string;
+        before(async () => {
+            w = await createWorld(c, "report");
+            await c.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+            topicArn = (await c.sns.send(new CreateTopicCommand({ Name: "dp-report-alarms" }))).TopicArn!;
+        });
+        // Five hours after the wake: past the four-hour deadline, Scheduler's retries spent.
+        const now = new Date();
+        const ctx = (nodeGroupName = w.nodeGroupName) => contextFor({ ...w, nodeGroupName }, settingsAround(now, "dp-report", { minutesAwake: 300, backup: "taken" }),
+            { report: { bucket, topicArn, cost: { perAwakeHour: 0.1, fixedPerDay: 3 } } });
+
+        it("the wake's failure is kept in the watcher's state; past the deadline the watcher sends that night's report once", async () => {
+            await putParameter(c, ctx().settings.keepAwakeParameter, "none");
+            await putParameter(c, ctx().settings.stateParameter, "{}");
+            // The wake fails for real: EKS answers that the node group does not exist.
+            const wakeAt = new Date(now.getTime() - 300 * 60_000);
+            await assert.rejects(wake({ kind: "wake", scheduledAt: wakeAt.toISOString() }, ctx("no-such-nodes"), c, wakeAt), /ResourceNotFoundException|No node group found|not found/i);
+            const stored = await readState(c.ssm, ctx().settings.stateParameter);
+            assert.match(stored.lastWakeError?.error ?? "", /^wake: /);
+            // The night goes by with the nodes at zero; the first watch past the deadline reports it.
+            const out = await watch({ kind: "watch", scheduledAt: now.toISOString() }, ctx(), c, now);
+            // The failed wake had started the metastore before the node group refused: it is stopped again.
+            assert.equal(out.action, "stop-db");
+            const reported = out.effects.find((e) => e.startsWith("morning report mailed and kept as s3://dp-report-task-logs/reports/"));
+            assert.ok(reported, out.effects.join("; "));
+            const [report] = await recentReports(c.s3, bucket, 1);
+            assert.match(report.alerts[0], /^The wake failed: wake: /);
+            assert.equal(report.cause, "deadline");
+            assert.equal(report.databaseError, "not read: the platform did not wake, so nothing ran");
+            // Once a night: the next watch sends nothing.
+            const again = await watch({ kind: "watch", scheduledAt: new Date(now.getTime() + 60_000).toISOString() }, ctx(), c, new Date(now.getTime() + 60_000));
+            assert.deepEqual(again.effects.filter((e) => e.startsWith("morning report")), []);
+        });
+
+        it("a wake that gets through clears the failure: the next night's report names none", async () => {
+            const wakeAt = new Date(now.getTime() - 300 * 60_000);
+            await wake({ kind: "wake", scheduledAt: wakeAt.toISOString() }, ctx(), c, wakeAt);
+            assert.equal((await readState(c.ssm, ctx().settings.stateParameter)).lastWakeError, undefined);
         });
     });
 });

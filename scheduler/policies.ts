@@ -78,6 +78,8 @@ export interface WatchPolicyInputs extends PowerPolicyInputs {
     readonly databaseParameterArn: string;
     readonly keyArn: string;
     readonly vpcId: string;
+    /** The morning report: the task-log bucket (reports/ only), its key, and the alarm topic. */
+    readonly report?: { readonly bucketArn: string; readonly keyArn: string; readonly topicArn: string };
 }
 
 /**
@@ -108,5 +110,19 @@ export function watchFunctionPolicy(p: WatchPolicyInputs): PolicyDocument {
             Resource: `arn:aws:ec2:${p.region}:${p.accountId}:*/*`,
             Condition: { ArnEqualsIfExists: { "ec2:Vpc": vpcArn } },
         },
+        ...(p.report === undefined ? [] : reportStatements(p.region, p.report)),
     );
+}
+
+/**
+ * The morning report: read the earlier nights and write tonight's under reports/ of the task-log bucket
+ * (nothing else in it: the logs stay Airflow's), through S3 with the bucket's key, and mail it.
+ */
+export function reportStatements(region: string, r: NonNullable<WatchPolicyInputs["report"]>): PolicyStatement[] {
+    return [
+        { Sid: "KeepReports", Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject"], Resource: `${r.bucketArn}/reports/*` },
+        { Sid: "ListReports", Effect: "Allow", Action: "s3:ListBucket", Resource: r.bucketArn, Condition: { StringLike: { "s3:prefix": "reports/*" } } },
+        { Sid: "ReportEncryption", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: r.keyArn, Condition: { StringEquals: { "kms:ViaService": `s3.${region}.amazonaws.com` } } },
+        { Sid: "MailReports", Effect: "Allow", Action: "sns:Publish", Resource: r.topicArn },
+    ];
 }

@@ -24,6 +24,12 @@ export interface PowerSettings {
     /** Forced sleep (and an alarm) this long after the wake instant, even if Airflow still looks busy. */
     readonly deadlineHours: number;
     /**
+     * Further daily windows besides the night's (a noon run): each wakes the platform the same way and
+     * has its own deadline. The night's window (wakeCron) stays the one the backup and the maintenance
+     * windows are placed in; the others never overlap it or each other (config/config.ts checks).
+     */
+    readonly extraWindows?: readonly WakeWindow[];
+    /**
      * The metastore starts this long before the nodes. AWS's RDS User Guide ("Stopping an Amazon RDS
      * DB instance temporarily") warns that starting a stopped instance "requires instance recovery and
      * can take from minutes to hours", and that a Multi-AZ instance may take longer to stop and start
@@ -60,6 +66,12 @@ export interface PowerSettings {
     readonly stateParameter: string;
 }
 
+/** A daily wake instant and how long the platform may stay awake after it. */
+export interface WakeWindow {
+    readonly wakeCron: string;
+    readonly deadlineHours: number;
+}
+
 export const DEFAULT_WAKE_CRON = "cron(0 0 * * ? *)";
 export const DEFAULT_TIME_ZONE = "America/Los_Angeles";
 /** The Metastore's backup window (metastore/component.ts): inside the nightly run in both seasons. */
@@ -85,6 +97,7 @@ export function powerSettings(stackPrefix: string, given: Partial<PowerSettings>
         watchIntervalMinutes: given.watchIntervalMinutes ?? 10,
         graceMinutes: given.graceMinutes ?? 30,
         deadlineHours: given.deadlineHours ?? 4,
+        ...(given.extraWindows !== undefined && given.extraWindows.length > 0 ? { extraWindows: given.extraWindows } : {}),
         dbLeadMinutes: given.dbLeadMinutes ?? 30,
         nodeLeadMinutes: given.nodeLeadMinutes ?? 30,
         fluxWaitMinutes: given.fluxWaitMinutes ?? 60,
@@ -201,20 +214,46 @@ export function wakeInstantOn(date: LocalDate, settings: Pick<PowerSettings, "wa
     return zonedTimeToUtc(date, dailyCron(settings.wakeCron), settings.timeZone);
 }
 
-/** The latest wake instant at or before `now`. */
-export function lastWakeAtOrBefore(now: Date, settings: Pick<PowerSettings, "wakeCron" | "timeZone">): Date {
-    const p = zonedParts(now, settings.timeZone);
-    const today = { year: p.year, month: p.month, day: p.day };
-    const w = wakeInstantOn(today, settings);
-    return w.getTime() <= now.getTime() ? w : wakeInstantOn(addDays(today, -1), settings);
+type WindowSettings = Pick<PowerSettings, "wakeCron" | "timeZone"> & Partial<Pick<PowerSettings, "deadlineHours" | "extraWindows">>;
+
+/** Every daily window, the night's first. */
+export function wakeWindows(settings: WindowSettings): WakeWindow[] {
+    return [{ wakeCron: settings.wakeCron, deadlineHours: settings.deadlineHours ?? 0 }, ...(settings.extraWindows ?? [])];
 }
 
-/** The first wake instant after `now`. */
-export function nextWakeAfter(now: Date, settings: Pick<PowerSettings, "wakeCron" | "timeZone">): Date {
-    const p = zonedParts(now, settings.timeZone);
+function lastWakeOf(now: Date, wakeCron: string, timeZone: string): Date {
+    const p = zonedParts(now, timeZone);
     const today = { year: p.year, month: p.month, day: p.day };
-    const w = wakeInstantOn(today, settings);
-    return w.getTime() > now.getTime() ? w : wakeInstantOn(addDays(today, 1), settings);
+    const w = wakeInstantOn(today, { wakeCron, timeZone });
+    return w.getTime() <= now.getTime() ? w : wakeInstantOn(addDays(today, -1), { wakeCron, timeZone });
+}
+
+function nextWakeOf(now: Date, wakeCron: string, timeZone: string): Date {
+    const p = zonedParts(now, timeZone);
+    const today = { year: p.year, month: p.month, day: p.day };
+    const w = wakeInstantOn(today, { wakeCron, timeZone });
+    return w.getTime() > now.getTime() ? w : wakeInstantOn(addDays(today, 1), { wakeCron, timeZone });
+}
+
+/** The window now belongs to: the one whose wake came last, with that wake and its deadline. */
+export function currentWindow(now: Date, settings: WindowSettings): { wakeAt: Date; deadlineHours: number; primary: boolean } {
+    const candidates = wakeWindows(settings).map((w, i) => ({ wakeAt: lastWakeOf(now, w.wakeCron, settings.timeZone), deadlineHours: w.deadlineHours, primary: i === 0 }));
+    return candidates.reduce((a, b) => (b.wakeAt.getTime() > a.wakeAt.getTime() ? b : a));
+}
+
+/** The latest wake instant at or before `now`, of any window. */
+export function lastWakeAtOrBefore(now: Date, settings: WindowSettings): Date {
+    return currentWindow(now, settings).wakeAt;
+}
+
+/** The night's own latest wake (the window the day's backup belongs to). */
+export function lastNightWakeAtOrBefore(now: Date, settings: Pick<PowerSettings, "wakeCron" | "timeZone">): Date {
+    return lastWakeOf(now, settings.wakeCron, settings.timeZone);
+}
+
+/** The first wake instant after `now`, of any window. */
+export function nextWakeAfter(now: Date, settings: WindowSettings): Date {
+    return new Date(Math.min(...wakeWindows(settings).map((w) => nextWakeOf(now, w.wakeCron, settings.timeZone).getTime())));
 }
 
 const WINDOW_RE = /^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)$/;
@@ -402,7 +441,7 @@ export const NO_ALARM_METRICS: PowerMetrics = { forcedSleep: 0, nodesUpAfterWind
 /** How late an event may arrive and still be acted on. */
 export function eventWindowMinutes(kind: EventKind, settings: PowerSettings): number {
     // A watch is superseded by the next one; a wake or early start still matters until the deadline.
-    return kind === "watch" ? settings.watchIntervalMinutes : settings.deadlineHours * 60;
+    return kind === "watch" ? settings.watchIntervalMinutes : Math.max(...wakeWindows(settings).map((w) => w.deadlineHours)) * 60;
 }
 
 /**
@@ -411,17 +450,19 @@ export function eventWindowMinutes(kind: EventKind, settings: PowerSettings): nu
  */
 export function decide(now: Date, obs: Observations, settings: PowerSettings): Decision {
     const t = now.getTime();
-    const wakeAt = lastWakeAtOrBefore(now, settings);
+    const window = currentWindow(now, settings);
+    const wakeAt = window.wakeAt;
     const nextWake = nextWakeAfter(now, settings);
     const keepAwake = obs.keepAwakeUntil !== undefined && obs.keepAwakeUntil.getTime() > t;
     // An operator's keep-awake moves the deadline: after it expires, the watcher gets one grace period
     // to put the platform to sleep the ordinary way before it forces it.
     const keepAwakeEnd = obs.keepAwakeUntil && obs.keepAwakeUntil.getTime() >= wakeAt.getTime()
         ? obs.keepAwakeUntil.getTime() + settings.graceMinutes * MINUTE : -Infinity;
-    const deadlineAt = Math.max(wakeAt.getTime() + settings.deadlineHours * HOUR, keepAwakeEnd);
+    const deadlineAt = Math.max(wakeAt.getTime() + window.deadlineHours * HOUR, keepAwakeEnd);
     const nodesUp = obs.nodes.desired > 0;
     const dbRunning = dbIsRunning(obs.db.status);
-    const backupTaken = backupTakenForCycle(obs.latestBackupAt, wakeAt, settings);
+    // The day's backup belongs to the night's window; a daytime window finds it taken already.
+    const backupTaken = backupTakenForCycle(obs.latestBackupAt, lastNightWakeAtOrBefore(now, settings), settings);
     // From the metastore's early start until the grace period after the wake: the platform is waking.
     const cycleStart = nextWake.getTime() - cycleLeadMinutes(settings) * MINUTE;
     const waking = t >= cycleStart || t < wakeAt.getTime() + settings.graceMinutes * MINUTE;
@@ -466,7 +507,7 @@ export function decide(now: Date, obs: Observations, settings: PowerSettings): D
         if (keepAwake) return decision("none", `asleep, but keep-awake until ${iso(obs.keepAwakeUntil!)} leaves the metastore running`);
         if (!backupTaken) {
             const late = t > deadlineAt;
-            return decision("none", `asleep; the metastore keeps running until the day's automated backup (window ${settings.backupWindow} UTC from ${iso(requiredBackupWindowStart(wakeAt, settings))}) exists`,
+            return decision("none", `asleep; the metastore keeps running until the day's automated backup (window ${settings.backupWindow} UTC from ${iso(requiredBackupWindowStart(lastNightWakeAtOrBefore(now, settings), settings))}) exists`,
                 { metrics: { ...metrics, databaseRunningWhileAsleep: late ? 1 : 0 } });
         }
         if (pending !== undefined) {

@@ -20,7 +20,8 @@ export const MONITOR_PASSWORD = "monitor-Secret-1";
 /** Debian's psql (the bootstrap Job runs psql too): a client works with any newer server. */
 export const PSQL = fs.existsSync("/usr/lib/postgresql/15/bin/psql") ? "/usr/lib/postgresql/15/bin/psql" : execFileSync("sh", ["-c", "command -v psql"]).toString().trim();
 
-// The columns of DagRun (models/dagrun.py), TaskInstance (models/taskinstance.py), DagModel
+// The columns of DagRun (models/dagrun.py), TaskInstance (models/taskinstance.py),
+// TaskInstanceHistory (models/taskinstancehistory.py: earlier tries, keyed by the try's own id), DagModel
 // (models/dag.py, table dag) and Job (jobs/job.py) as SQLAlchemy
 // creates them on PostgreSQL: StringID is VARCHAR(250), UtcDateTime TIMESTAMPTZ, ExtendedJSON JSON.
 // Foreign keys to tables this test does not need (log_template, backfill, dag_version, trigger) are
@@ -108,6 +109,48 @@ CREATE TABLE task_instance (
 );
 CREATE INDEX ti_dag_state ON task_instance (dag_id, state);
 CREATE INDEX ti_state ON task_instance (state);
+CREATE TABLE task_instance_history (
+    task_instance_id UUID NOT NULL,
+    task_id VARCHAR(250) NOT NULL,
+    dag_id VARCHAR(250) NOT NULL,
+    run_id VARCHAR(250) NOT NULL,
+    map_index INTEGER DEFAULT -1 NOT NULL,
+    try_number INTEGER NOT NULL,
+    start_date TIMESTAMP WITH TIME ZONE,
+    end_date TIMESTAMP WITH TIME ZONE,
+    duration FLOAT,
+    state VARCHAR(20),
+    max_tries INTEGER DEFAULT -1,
+    hostname VARCHAR(1000),
+    unixname VARCHAR(1000),
+    pool VARCHAR(256) NOT NULL,
+    pool_slots INTEGER NOT NULL,
+    queue VARCHAR(256),
+    priority_weight INTEGER,
+    operator VARCHAR(1000),
+    custom_operator_name VARCHAR(1000),
+    queued_dttm TIMESTAMP WITH TIME ZONE,
+    scheduled_dttm TIMESTAMP WITH TIME ZONE,
+    queued_by_job_id INTEGER,
+    pid INTEGER,
+    executor VARCHAR(1000),
+    executor_config BYTEA,
+    updated_at TIMESTAMP WITH TIME ZONE,
+    rendered_map_index VARCHAR(250),
+    context_carrier JSON,
+    span_status VARCHAR(250) DEFAULT 'not_started' NOT NULL,
+    external_executor_id VARCHAR(250),
+    trigger_id INTEGER,
+    trigger_timeout TIMESTAMP WITHOUT TIME ZONE,
+    next_method VARCHAR(1000),
+    next_kwargs JSONB,
+    task_display_name VARCHAR(2000),
+    dag_version_id UUID,
+    CONSTRAINT task_instance_history_pkey PRIMARY KEY (task_instance_id),
+    CONSTRAINT task_instance_history_dtrt_uq UNIQUE (dag_id, task_id, run_id, map_index, try_number),
+    CONSTRAINT task_instance_history_ti_fkey FOREIGN KEY (dag_id, task_id, run_id, map_index) REFERENCES task_instance (dag_id, task_id, run_id, map_index) ON DELETE CASCADE ON UPDATE CASCADE
+);
+CREATE INDEX idx_tih_dag_run ON task_instance_history (dag_id, run_id);
 CREATE TABLE dag (
     dag_id VARCHAR(250) NOT NULL,
     is_paused BOOLEAN,

@@ -5,6 +5,8 @@ import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { CreateClusterCommand, CreateNodegroupCommand, DescribeNodegroupCommand, EKSClient } from "@aws-sdk/client-eks";
 import { CreateDBInstanceCommand, RDSClient } from "@aws-sdk/client-rds";
 import { PutParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
+import { S3Client } from "@aws-sdk/client-s3";
+import { SNSClient } from "@aws-sdk/client-sns";
 import { powerSettings, zonedParts, type PowerSettings } from "../scheduler/power";
 import type { Clients, PowerContext } from "../scheduler/handlers";
 
@@ -13,7 +15,11 @@ export const CREDENTIALS = { accessKeyId: "testing", secretAccessKey: "testing" 
 
 export function motoClients(endpoint: string): Clients {
     const config = { endpoint, region: REGION, credentials: CREDENTIALS };
-    return { dynamodb: new DynamoDBClient(config), eks: new EKSClient(config), rds: new RDSClient(config), ssm: new SSMClient(config) };
+    return {
+        dynamodb: new DynamoDBClient(config), eks: new EKSClient(config), rds: new RDSClient(config), ssm: new SSMClient(config),
+        // Path-style: moto serves every bucket on its one endpoint.
+        s3: new S3Client({ ...config, forcePathStyle: true }), sns: new SNSClient(config),
+    };
 }
 
 export interface World {

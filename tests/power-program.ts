@@ -23,6 +23,9 @@ export const FAKE = {
     vpcId: "vpc-0fake00000000000",
     privateSubnetIds: ["subnet-0aaa", "subnet-0bbb", "subnet-0ccc"],
     alarmEmail: "oncall@example.com",
+    taskLogBucket: "fake-task-logs",
+    taskLogKeyArn: `arn:aws:kms:us-east-1:${ACCOUNT_ID}:key/00000000-1111-2222-3333-444444444444`,
+    searchEndpoint: "vpc-fake-logs-abc.us-east-1.es.amazonaws.com",
 } as const;
 
 export interface ProgramOptions {
@@ -59,6 +62,10 @@ export function schedulerProgram(options: ProgramOptions = {}) {
             alarmEmail: options.alarmEmail === null ? undefined : options.alarmEmail ?? FAKE.alarmEmail,
             logRetentionDays: cfg.logRetentionDays,
             deployedAt: today,
+            report: {
+                bucketName: FAKE.taskLogBucket, bucketArn: `arn:aws:s3:::${FAKE.taskLogBucket}`, keyArn: FAKE.taskLogKeyArn,
+                searchEndpoint: FAKE.searchEndpoint, cost: { perAwakeHour: 0.1, fixedPerDay: 3 },
+            },
         }, { providers: [provider] });
         return { powerContext: scheduler.operatorContext, watcherSecurityGroupId: scheduler.watcherSecurityGroupId };
     };
