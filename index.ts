@@ -14,7 +14,7 @@ import { AirflowCluster } from "./cluster/component";
 import { NightlyScheduler } from "./scheduler/component";
 import { maintenanceWindowFor, powerSettings } from "./scheduler/power";
 import { CostBudget } from "./cost/component";
-import { budgetAmount, readEstimates } from "./cost/budget";
+import { budgetAmount, nightCostRates, readEstimates } from "./cost/budget";
 import { EKS_ADDON_VERSIONS } from "./cluster/chart-versions";
 import { addonConfigurationValues } from "./cluster/coredns";
 import { imageBranchSetting } from "./registry/image-tags";
@@ -120,6 +120,9 @@ export = async (options: { today?: Date; warn?: (message: string) => void } = {}
         },
         environment: cfg.environment,
         airflow: cfg.airflow,
+        // Connections and variables in Parameter Store under /<prefix>/airflow (docs/operations.md).
+        secretsPrefix: `/${names.prefix}/airflow`,
+        alertEmail: cfg.operatorEmail,
         // Tags carry the branch with / and . as - (registry/image-tags.ts): the policy must match that form.
         imageBranch: imageBranchSetting(cfg.registry.ciBranch),
         logSearch: logStore.search ? { endpoint: logStore.search.endpoint, domainArn: logStore.search.arn } : undefined,
@@ -162,6 +165,14 @@ export = async (options: { today?: Date; warn?: (message: string) => void } = {}
         privateSubnetIds: network.privateSubnetIds,
         settings: power,
         alarmEmail: cfg.operatorEmail,
+        // The morning report: kept beside the task logs, mailed through the alarm topic.
+        report: {
+            bucketName: logStore.bucketName,
+            bucketArn: logStore.bucketArn,
+            keyArn: logStore.keyArn,
+            searchEndpoint: logStore.search?.endpoint,
+            cost: nightCostRates(readEstimates()[cfg.stack]),
+        },
         logRetentionDays: cfg.logRetentionDays,
         reservedConcurrency: cfg.powerReservedConcurrency,
         deployedAt: today,
@@ -214,5 +225,10 @@ export = async (options: { today?: Date; warn?: (message: string) => void } = {}
                 keepDataOnDestroy: cfg.metastore.protectFromDeletion, rootKustomizationUrn, power: JSON.parse(power),
             } satisfies TeardownTarget & { power: unknown })),
         powerAlarmTopicArn: scheduler.alarmTopicArn,
+        // The task pods' role (the stack's grants for the DAGs' work are on it), the DAG-alert topic,
+        // and where connections and variables go in Parameter Store.
+        airflowTaskRoleArn: cluster.taskRoleArn,
+        dagAlertTopicArn: cluster.dagAlertTopicArn,
+        airflowSecretsPrefix: `/${names.prefix}/airflow`,
     };
 };

@@ -202,10 +202,10 @@ describe("Flux substitution (fluxcd/pkg envsubst, as kustomize-controller runs i
 
 describe("platform settings", () => {
     before(loadStacks);
-    const base = { environment: "prod" as const, region: "us-east-1", clusterName: "c", airflowImageRepository: "r", airflowRoleArn: "arn:aws:iam::1:role/a", taskLogBucket: "b", imageBranch: "m", gitopsPath: "./clusters/prod", uiSecurityGroupId: "sg-1", uiZones: ["us-east-1a", "us-east-1b"] };
+    const base = { environment: "prod" as const, region: "us-east-1", clusterName: "c", airflowImageRepository: "r", airflowRoleArn: "arn:aws:iam::1:role/a", airflowTaskRoleArn: "arn:aws:iam::1:role/t", secretsPrefix: "/data-platform-prod/airflow", dagAlertTopicArn: "arn:aws:sns:us-east-1:1:alerts", taskLogBucket: "b", imageBranch: "m", gitopsPath: "./clusters/prod", uiSecurityGroupId: "sg-1", uiZones: ["us-east-1a", "us-east-1b"] };
     it("lists exactly the contract's variables; the UI's three exist only where the UI is exposed", () => {
         assert.deepEqual([...PLATFORM_SETTING_KEYS].sort(), [
-            "AIRFLOW_IMAGE_REPOSITORY", "AIRFLOW_ROLE_ARN", "AIRFLOW_SCHEDULER_REPLICAS", "AWS_REGION", "CLUSTER_NAME", "ENVIRONMENT",
+            "AIRFLOW_IMAGE_REPOSITORY", "AIRFLOW_ROLE_ARN", "AIRFLOW_SCHEDULER_REPLICAS", "AIRFLOW_SECRETS_PREFIX", "AIRFLOW_TASK_ROLE_ARN", "AWS_REGION", "CLUSTER_NAME", "DAG_ALERT_TOPIC_ARN", "ENVIRONMENT",
             "GITOPS_PATH", "IMAGE_BRANCH", "TASK_LOG_BUCKET", "UI_ALLOWED_CIDRS", "UI_CERTIFICATE_ARN", "UI_SECURITY_GROUP_ID", "UI_ZONES",
         ]);
         assert.deepEqual(Object.keys(STACK_SETTINGS.prod).sort(), [...PLATFORM_SETTING_KEYS].sort());
@@ -401,12 +401,35 @@ describe("GitOps tree through the real kustomize, Flux's substitution and the re
             }
         }
     });
-    it("gives each of Airflow's five service accounts the stack's IRSA role", () => {
+    it("gives Airflow's four components the platform's IRSA role and task pods the task role", () => {
         for (const stack of STACKS) {
             const accounts = byKind(rendered[stack], "ServiceAccount");
             for (const name of Object.values(AIRFLOW_SERVICE_ACCOUNTS)) {
                 const sa = accounts.find((a) => a.metadata.name === name);
-                assert.equal(sa?.metadata.annotations?.["eks.amazonaws.com/role-arn"], STACK_SETTINGS[stack].AIRFLOW_ROLE_ARN, `${stack} ${name}`);
+                const role = name === AIRFLOW_SERVICE_ACCOUNTS.worker ? STACK_SETTINGS[stack].AIRFLOW_TASK_ROLE_ARN : STACK_SETTINGS[stack].AIRFLOW_ROLE_ARN;
+                assert.equal(sa?.metadata.annotations?.["eks.amazonaws.com/role-arn"], role, `${stack} ${name}`);
+            }
+            assert.notEqual(STACK_SETTINGS[stack].AIRFLOW_TASK_ROLE_ARN, STACK_SETTINGS[stack].AIRFLOW_ROLE_ARN);
+            // The task pods run as the worker account (the KubernetesExecutor's pod template).
+            assert.equal(podTemplate(rendered[stack]).spec.serviceAccountName, AIRFLOW_SERVICE_ACCOUNTS.worker);
+        }
+    });
+    it("reads connections and variables from Parameter Store under the stack's prefix, with no credentials, and names the alert topic to every container", () => {
+        for (const stack of STACKS) {
+            const cfg = airflowCfg(rendered[stack]);
+            assert.equal(cfgValue(cfg, "secrets", "backend"), "airflow.providers.amazon.aws.secrets.systems_manager.SystemsManagerParameterStoreBackend");
+            // After Flux's substitution: a JSON object Airflow parses, written out by hand.
+            assert.deepEqual(JSON.parse(cfgValue(cfg, "secrets", "backend_kwargs")!), {
+                connections_prefix: `/data-platform-${stack}/airflow/connections`,
+                variables_prefix: `/data-platform-${stack}/airflow/variables`,
+                config_prefix: null,
+                region_name: "us-east-1",
+            });
+            const pod = podTemplate(rendered[stack]);
+            const scheduler = byKind(rendered[stack], "Deployment", "airflow-scheduler")[0].spec.template.spec.containers[0];
+            for (const [where, container] of [["task pod", pod.spec.containers[0]], ["scheduler", scheduler]] as const) {
+                const topic = (container.env as Obj[]).find((e) => e.name === "DATA_PLATFORM_ALERT_TOPIC_ARN");
+                assert.equal(topic?.value, STACK_SETTINGS[stack].DAG_ALERT_TOPIC_ARN, `${stack} ${where}`);
             }
         }
     });

@@ -15,6 +15,9 @@ export const PLATFORM_SETTING_KEYS = [
     "CLUSTER_NAME",
     "AIRFLOW_IMAGE_REPOSITORY",
     "AIRFLOW_ROLE_ARN",
+    "AIRFLOW_TASK_ROLE_ARN",
+    "AIRFLOW_SECRETS_PREFIX",
+    "DAG_ALERT_TOPIC_ARN",
     "TASK_LOG_BUCKET",
     "IMAGE_BRANCH",
     "GITOPS_PATH",
@@ -56,8 +59,14 @@ export interface PlatformSettingsInput {
     readonly clusterName: string;
     /** The Registry's repository URL (<account>.dkr.ecr.<region>.amazonaws.com/<name>). */
     readonly airflowImageRepository: string;
-    /** The IRSA role of Airflow's five service accounts (task-log bucket and its KMS key). */
+    /** The IRSA role of Airflow's own components (task logs, secrets, alerts). */
     readonly airflowRoleArn: string;
+    /** The IRSA role of task pods: the platform's grants plus the stack's own for the DAGs' work. */
+    readonly airflowTaskRoleArn: string;
+    /** SSM Parameter Store prefix of connections and variables, e.g. /data-platform-prod/airflow. */
+    readonly secretsPrefix: string;
+    /** The SNS topic DAG failure alerts go to. */
+    readonly dagAlertTopicArn: string;
     readonly taskLogBucket: string;
     /** ciBranch: the branch whose image tags this stack follows. */
     readonly imageBranch: string;
@@ -119,6 +128,9 @@ export function platformSettings(input: PlatformSettingsInput): PlatformSettings
         CLUSTER_NAME: input.clusterName,
         AIRFLOW_IMAGE_REPOSITORY: input.airflowImageRepository,
         AIRFLOW_ROLE_ARN: input.airflowRoleArn,
+        AIRFLOW_TASK_ROLE_ARN: input.airflowTaskRoleArn,
+        AIRFLOW_SECRETS_PREFIX: input.secretsPrefix,
+        DAG_ALERT_TOPIC_ARN: input.dagAlertTopicArn,
         TASK_LOG_BUCKET: input.taskLogBucket,
         IMAGE_BRANCH: input.imageBranch,
         GITOPS_PATH: input.gitopsPath,

@@ -39,6 +39,11 @@ export const RDS_CA_PATH = `${AIRFLOW_RDS_CA.mountDir}/${AIRFLOW_RDS_CA.key}`;
  * Service accounts the chart creates, named explicitly so that the IRSA roles' trust (Pulumi) and the
  * chart cannot drift apart. Each carries eks.amazonaws.com/role-arn: ${AIRFLOW_ROLE_ARN}.
  */
+/** The Amazon provider's Parameter Store secrets backend (apache-airflow-providers-amazon). */
+export const SECRETS_BACKEND = "airflow.providers.amazon.aws.secrets.systems_manager.SystemsManagerParameterStoreBackend";
+/** The environment variable that names the DAG-alert topic in every Airflow container and task pod. */
+export const DAG_ALERT_TOPIC_ENV = "DATA_PLATFORM_ALERT_TOPIC_ARN";
+
 export const AIRFLOW_SERVICE_ACCOUNTS = {
     scheduler: "airflow-scheduler",
     worker: "airflow-worker",
@@ -125,14 +130,19 @@ const CONTAINER_SECURITY = {
 const securityContexts = () => ({ pod: { ...POD_SECURITY }, container: { ...CONTAINER_SECURITY } });
 const containerOnly = () => ({ container: { ...CONTAINER_SECURITY } });
 
-const serviceAccount = (name: string, options: { irsa: boolean; kubernetesApi: boolean }) => ({
+/**
+ * The IRSA role a service account assumes: Airflow's own components share the platform's role; task
+ * pods (the worker account) take the task role, which also carries the permissions the stack's config
+ * grants the DAGs' own work (taskRolePolicy, taskRoleManagedPolicyArns).
+ */
+const serviceAccount = (name: string, options: { irsa: boolean; kubernetesApi: boolean; role?: "AIRFLOW_ROLE_ARN" | "AIRFLOW_TASK_ROLE_ARN" }) => ({
     create: true,
     name,
     // Only what talks to the Kubernetes API gets a token: the scheduler (launches task pods), the API
     // server (reads running tasks' logs), the triggerer and task pods (operators such as
     // KubernetesPodOperator). IRSA's web-identity token is a separate projected volume.
     automountServiceAccountToken: options.kubernetesApi,
-    annotations: options.irsa ? { "eks.amazonaws.com/role-arn": v("AIRFLOW_ROLE_ARN") } : {},
+    annotations: options.irsa ? { "eks.amazonaws.com/role-arn": v(options.role ?? "AIRFLOW_ROLE_ARN") } : {},
 });
 
 // Local task logs go to the chart's emptyDir and are uploaded to S3; the groomer keeps the emptyDir
@@ -300,6 +310,9 @@ export function airflowValues(): Record<string, unknown> {
             // The connection remote logging uses: no keys, only the region; credentials come from
             // IRSA (the web-identity token the EKS webhook mounts), through boto3's default chain.
             { name: "AIRFLOW_CONN_AWS_TASK_LOGS", value: `{"conn_type": "aws", "extra": {"region_name": "${v("AWS_REGION")}"}}` },
+            // The topic a DAG's failure alert goes to (the DAG template's on_failure_callback, an SnsNotifier):
+            // e-mailed to the operator; Airflow's roles may publish to it and to no other topic.
+            { name: DAG_ALERT_TOPIC_ENV, value: v("DAG_ALERT_TOPIC_ARN") },
         ],
         // The chart-wide fallback (the chart reads "containers" here; every component below also sets
         // its own, which takes precedence).
@@ -322,6 +335,20 @@ export function airflowValues(): Record<string, unknown> {
             api: {
                 workers: 2,
                 expose_config: "False",
+            },
+            // Connections and variables from SSM Parameter Store, under the stack's prefix: a connection
+            // is one `aws ssm put-parameter` (docs/operations.md, "Connections and variables"), never in
+            // Git. Looked up before the environment and the metadata database (Airflow's secrets
+            // backend order); no credentials: boto3 takes the pod's IRSA role, whose policy reads
+            // exactly this prefix.
+            secrets: {
+                backend: SECRETS_BACKEND,
+                backend_kwargs: JSON.stringify({
+                    connections_prefix: `${v("AIRFLOW_SECRETS_PREFIX")}/connections`,
+                    variables_prefix: `${v("AIRFLOW_SECRETS_PREFIX")}/variables`,
+                    config_prefix: null,
+                    region_name: v("AWS_REGION"),
+                }),
             },
             logging: {
                 remote_logging: "True",
@@ -394,7 +421,7 @@ export function airflowValues(): Record<string, unknown> {
         // With the KubernetesExecutor, workers.kubernetes configures the pod template of every task pod
         // (the chart's notes deprecate the same keys directly under workers, which are Celery's now).
         workers: {
-            serviceAccount: serviceAccount(AIRFLOW_SERVICE_ACCOUNTS.worker, { irsa: true, kubernetesApi: true }),
+            serviceAccount: serviceAccount(AIRFLOW_SERVICE_ACCOUNTS.worker, { irsa: true, kubernetesApi: true, role: "AIRFLOW_TASK_ROLE_ARN" }),
             kubernetes: {
                 resources: AIRFLOW_RESOURCES.worker,
                 securityContexts: securityContexts(),

@@ -14,6 +14,8 @@ import {
     serviceAccountTrustPolicy,
     serviceTrustPolicy,
     taskLogPolicy,
+    airflowSecretsStatements,
+    publishStatement,
     type PolicyDocument,
     type ServiceAccountRef,
 } from "../core/policies";
@@ -92,6 +94,10 @@ export interface AirflowClusterArgs extends ClusterSettings {
     readonly airflow: AirflowSettings;
     /** The ciBranch: the image tags this stack's image automation follows. */
     readonly imageBranch: string;
+    /** Parameter Store prefix of Airflow's connections and variables, e.g. /data-platform-prod/airflow. */
+    readonly secretsPrefix: string;
+    /** Where DAG failure alerts are e-mailed (operatorEmail); unset: the topic has no subscriber yet. */
+    readonly alertEmail?: string;
     /** The log-search domain the log shipper writes to; undefined: no log shipper (task logs stay in S3). */
     readonly logSearch?: { readonly endpoint: pulumi.Input<string>; readonly domainArn: pulumi.Input<string> };
     /** Airflow's remote task logs. */
@@ -155,6 +161,10 @@ export class AirflowCluster extends pulumi.ComponentResource {
     public readonly uiExposure: { readonly value: boolean; readonly reason: string };
     /** The root Kustomization's URN: `npm run teardown` deletes it alone first (teardown/steps.ts). */
     public readonly rootKustomizationUrn: pulumi.Output<string>;
+    /** The IRSA role of task pods: the platform's grants and the stack's own (taskRolePolicy, taskRoleManagedPolicyArns). */
+    public readonly taskRoleArn: pulumi.Output<string>;
+    /** DAG failure alerts (the DAG template's SnsNotifier) go here. */
+    public readonly dagAlertTopicArn: pulumi.Output<string>;
     private readonly name: string;
     /** What every Kubernetes object is deleted with (k8sOptions). */
     private readonly cluster: aws.eks.Cluster;
@@ -275,6 +285,8 @@ export class AirflowCluster extends pulumi.ComponentResource {
         this.monitorLogin = delivery.monitorLogin;
         this.uiExposure = delivery.uiExposure;
         this.rootKustomizationUrn = delivery.rootKustomizationUrn;
+        this.taskRoleArn = delivery.taskRoleArn;
+        this.dagAlertTopicArn = delivery.dagAlertTopicArn;
 
         this.registerOutputs({
             clusterName: this.clusterName,
@@ -289,6 +301,8 @@ export class AirflowCluster extends pulumi.ComponentResource {
             gitopsDeployKey: this.gitopsDeployKey,
             gitopsWriteDeployKey: this.gitopsWriteDeployKey,
             rootKustomizationUrn: this.rootKustomizationUrn,
+            taskRoleArn: this.taskRoleArn,
+            dagAlertTopicArn: this.dagAlertTopicArn,
         });
     }
 
@@ -389,10 +403,30 @@ export class AirflowCluster extends pulumi.ComponentResource {
         const airflowNs = this.namespace("airflow", platformNamespaces().airflow);
         const bootstrapNs = this.namespace("metastore-bootstrap", namespace(BOOTSTRAP_NAMESPACE, "restricted"));
 
-        // Airflow's role: its task logs in S3 (and the bucket's key), for its five service accounts.
-        const { role: airflowRole } = this.serviceAccountRole("airflow", Object.values(AIRFLOW_SERVICE_ACCOUNTS).map((sa) => ({ namespace: AIRFLOW_NAMESPACE, name: sa })),
-            pulumi.all([args.taskLogs.bucketArn, args.taskLogs.keyArn]).apply(([bucketArn, keyArn]) => taskLogPolicy(bucketArn, keyArn, args.region)),
-            "Airflow: reads and writes its task logs in S3");
+        // DAG failure alerts: their own topic, e-mailed to the operator; Airflow may publish to it alone.
+        const alertTopic = new aws.sns.Topic(`${name}-dag-alerts`, { displayName: "Data platform DAG alerts" }, parent);
+        if (args.alertEmail !== undefined) {
+            new aws.sns.TopicSubscription(`${name}-dag-alerts-email`, { topic: alertTopic.arn, protocol: "email", endpoint: args.alertEmail }, parent);
+        }
+        // What every Airflow process needs: its task logs in S3 (and the bucket's key), the connections
+        // and variables under the stack's Parameter Store prefix, and the alert topic.
+        const platformGrants = pulumi.all([args.taskLogs.bucketArn, args.taskLogs.keyArn, args.accountId, alertTopic.arn]).apply(([bucketArn, keyArn, accountId, topicArn]) => {
+            const logs = taskLogPolicy(bucketArn, keyArn, args.region);
+            return { ...logs, Statement: [...logs.Statement, ...airflowSecretsStatements(args.region, accountId, args.secretsPrefix), publishStatement("DagAlerts", topicArn)] };
+        });
+        // Two roles: Airflow's own components, and task pods. The task role carries the same platform
+        // grants in one policy and the stack's grants for the DAGs' own work in others, so that a
+        // user's grant never lands on the scheduler or the API server, and never mixes with the platform's.
+        const ownAccounts = Object.values(AIRFLOW_SERVICE_ACCOUNTS).filter((sa) => sa !== AIRFLOW_SERVICE_ACCOUNTS.worker);
+        const { role: airflowRole } = this.serviceAccountRole("airflow", ownAccounts.map((sa) => ({ namespace: AIRFLOW_NAMESPACE, name: sa })),
+            platformGrants, "Airflow's components: task logs in S3, connections and variables in Parameter Store, DAG alerts");
+        const { role: taskRole } = this.serviceAccountRole("airflow-tasks", { namespace: AIRFLOW_NAMESPACE, name: AIRFLOW_SERVICE_ACCOUNTS.worker },
+            platformGrants, "Airflow task pods: the platform's grants (this policy) and the stack's for the DAGs' work (the user policies)");
+        if (args.airflow.taskRolePolicy !== undefined) {
+            new aws.iam.RolePolicy(`${name}-airflow-tasks-user-policy`, { role: taskRole.name, policy: args.airflow.taskRolePolicy }, parent);
+        }
+        args.airflow.taskRoleManagedPolicyArns.forEach((policyArn, i) =>
+            new aws.iam.RolePolicyAttachment(`${name}-airflow-tasks-managed-${i}`, { role: taskRole.name, policyArn }, parent));
 
         // Generated once, kept in state (encrypted), stable across updates.
         const fernet = new random.RandomId(`${name}-fernet-key`, { byteLength: 32 }, parent);
@@ -472,13 +506,16 @@ export class AirflowCluster extends pulumi.ComponentResource {
             fluxSecret("gitops-write-auth", GITOPS_WRITE_SECRET, writeKey),
         ];
         const settings = new k8s.core.v1.ConfigMap(`${name}-platform-settings`,
-            pulumi.all([this.clusterName, args.airflowImageRepository, airflowRole.arn, args.taskLogs.bucketName, uiSecurityGroupId])
-                .apply(([clusterName, airflowImageRepository, airflowRoleArn, taskLogBucket, uiSecurityGroup]) => platformSettingsConfigMap(platformSettings({
+            pulumi.all([this.clusterName, args.airflowImageRepository, airflowRole.arn, args.taskLogs.bucketName, uiSecurityGroupId, taskRole.arn, alertTopic.arn])
+                .apply(([clusterName, airflowImageRepository, airflowRoleArn, taskLogBucket, uiSecurityGroup, airflowTaskRoleArn, dagAlertTopicArn]) => platformSettingsConfigMap(platformSettings({
                     environment: args.environment,
                     region: args.region,
                     clusterName,
                     airflowImageRepository,
                     airflowRoleArn,
+                    airflowTaskRoleArn,
+                    dagAlertTopicArn,
+                    secretsPrefix: args.secretsPrefix,
                     taskLogBucket,
                     imageBranch: args.imageBranch,
                     gitopsPath: args.airflow.gitopsPath,
@@ -513,6 +550,8 @@ export class AirflowCluster extends pulumi.ComponentResource {
             adminPassword: pulumi.secret(adminPassword.result),
             uiExposure: exposure,
             rootKustomizationUrn: root.urn,
+            taskRoleArn: taskRole.arn,
+            dagAlertTopicArn: alertTopic.arn,
             monitorLogin: { username: MONITOR_DB_USER, password: pulumi.secret(monitorPassword.result) },
         };
     }

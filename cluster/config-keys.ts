@@ -3,6 +3,7 @@
 
 import { BRANCH_RE, intRange, matches, oneOf, type ConfigKey } from "../core/config-spec";
 import { familiesOf, lookupInstanceType } from "../core/instance-types";
+import { identityPolicyProblems } from "../core/policies";
 import { DEFAULT_KUBERNETES_VERSION, EKS_VERSIONS, SUPPORT_WARNING_DAYS } from "./eks-versions";
 
 // ssh://git@host[:port]/path.git, or https://host/path(.git): what a Flux GitRepository takes.
@@ -51,6 +52,10 @@ export interface AirflowSettings {
     readonly uiAllowedCidrs: readonly string[];
     /** The zones the UI's load balancer spans (and the API server runs in): two or more of availabilityZones. */
     readonly uiLoadBalancerZones: readonly string[];
+    /** Managed policies for task pods' role (the DAGs' own work). */
+    readonly taskRoleManagedPolicyArns: readonly string[];
+    /** An inline IAM policy document (JSON) for task pods' role; checked by identityPolicyProblems. */
+    readonly taskRolePolicy?: string;
 }
 
 export const CLUSTER_KEYS: readonly ConfigKey[] = [
@@ -199,6 +204,34 @@ export const CLUSTER_KEYS: readonly ConfigKey[] = [
         description: "Who may reach the UI's load balancer (HTTPS, and HTTP only to be redirected).",
         default: [],
         allowed: "a list of IPv4 CIDR blocks, none /0 (the HTTP redirect port would be open to the world); at least one where uiCertificateArn is set",
+    },
+    {
+        name: "taskRoleManagedPolicyArns",
+        type: "array",
+        group: "AirflowCluster",
+        description: "Managed IAM policies for the task pods' role, for the DAGs' own work (read a data bucket, write to a warehouse). Kept apart from the platform's own grants, and from Airflow's components, which never get them.",
+        default: [],
+        allowed: "up to 9 IAM policy ARNs (arn:aws:iam::aws:policy/... or arn:aws:iam::<account>:policy/...)",
+        check: (v: string[]) => {
+            const bad = v.filter((a) => !/^arn:aws:iam::(aws|\d{12}):policy\/[\w+=,.@/-]+$/.test(a));
+            if (bad.length > 0) return `${bad.join(", ")} ${bad.length === 1 ? "is not an IAM policy ARN" : "are not IAM policy ARNs"}`;
+            if (new Set(v).size !== v.length) return "policy ARNs must be distinct";
+            // IAM's default quota is 10 managed policies a role; one is left for the operator's own use.
+            if (v.length > 9) return `${v.length} given; at most 9 (IAM allows 10 managed policies a role by default)`;
+            return undefined;
+        },
+    },
+    {
+        name: "taskRolePolicy",
+        type: "string",
+        group: "AirflowCluster",
+        description: "An inline IAM policy document (JSON, as in the IAM console) for the task pods' role, for the DAGs' own work. Checked before anything is created; the policy pack reports wildcards in it as everywhere.",
+        optional: true,
+        allowed: "a JSON IAM identity policy: Version 2012-10-17, Statements with Effect, Action or NotAction, Resource or NotResource (no Principal), at most 8,192 characters",
+        check: (v: string) => {
+            const problems = identityPolicyProblems(v, 8_192);
+            return problems.length === 0 ? undefined : problems.join("; ");
+        },
     },
     {
         name: "uiLoadBalancerZones",

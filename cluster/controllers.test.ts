@@ -70,7 +70,7 @@ for (const stack of STACKS) {
         let cluster: RecordedResource;
         let oidc: RecordedResource;
         let issuer: string;
-        let roles: Record<"lbc" | "reflector" | "airflow", RecordedResource> & { shipper?: RecordedResource };
+        let roles: Record<"lbc" | "reflector" | "airflow" | "airflowTasks", RecordedResource> & { shipper?: RecordedResource };
         /** Whether the stack runs the log-search domain: the log shipper exists exactly when it does. */
         let searching: boolean;
         before(async () => {
@@ -84,6 +84,7 @@ for (const stack of STACKS) {
                 lbc: only(e, ROLE, "cluster-load-balancer-controller-role"),
                 reflector: only(e, ROLE, "cluster-image-reflector-role"),
                 airflow: only(e, ROLE, "cluster-airflow-role"),
+                airflowTasks: only(e, ROLE, "cluster-airflow-tasks-role"),
                 ...(searching ? { shipper: only(e, ROLE, "cluster-log-shipper-role") } : {}),
             };
         });
@@ -186,7 +187,8 @@ for (const stack of STACKS) {
                 ["lbc", ["system:serviceaccount:kube-system:aws-load-balancer-controller"]],
                 ...(searching ? [["shipper", ["system:serviceaccount:logging:fluent-bit"]] as [keyof typeof roles, string[]]] : []),
                 ["reflector", ["system:serviceaccount:flux-system:image-reflector-controller"]],
-                ["airflow", Object.values(AIRFLOW_SERVICE_ACCOUNTS).map((sa) => `system:serviceaccount:${AIRFLOW_NAMESPACE}:${sa}`)],
+                ["airflow", Object.values(AIRFLOW_SERVICE_ACCOUNTS).filter((sa) => sa !== AIRFLOW_SERVICE_ACCOUNTS.worker).map((sa) => `system:serviceaccount:${AIRFLOW_NAMESPACE}:${sa}`)],
+                ["airflowTasks", [`system:serviceaccount:${AIRFLOW_NAMESPACE}:${AIRFLOW_SERVICE_ACCOUNTS.worker}`]],
             ];
             it("the contract's service accounts are the ones trusted below", () => {
                 assert.deepEqual(Object.values(SERVICE_ACCOUNTS).map((s) => `${s.namespace}/${s.name}`),
@@ -287,16 +289,25 @@ for (const stack of STACKS) {
                 for (const a of actions) assert.match(a, /^ecr:(List\w+|Describe\w+|BatchGetImage|GetDownloadUrlForLayer|BatchCheckLayerAvailability)$/);
                 assert.ok(actions.has("ecr:ListImages") && actions.has("ecr:DescribeImages"));
             });
-            it("Airflow may read and write its task-log bucket, and use the bucket's key only through S3", () => {
+            it("Airflow (both roles) may read and write its task-log bucket, use the bucket's key only through S3, read its secrets and publish its alerts", () => {
                 const bucket = only(e, "aws:s3/bucket:Bucket", "task-logs");
                 const sse = only(e, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "task-logs-encryption");
                 const keyArn = sse.inputs.rules[0].applyServerSideEncryptionByDefault.kmsMasterKeyId;
-                const statements = statementsOf(e, roles.airflow).map(({ Sid: _sid, ...s }) => ({ ...s, Action: list(s.Action).sort() }));
-                assert.deepEqual(statements, [
-                    { Effect: "Allow", Action: ["s3:ListBucket"], Resource: bucket.state.arn },
-                    { Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject"], Resource: `${bucket.state.arn}/*` },
-                    { Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: keyArn, Condition: { StringEquals: { "kms:ViaService": `s3.${cfg.region}.amazonaws.com` } } },
-                ]);
+                const parameters = `arn:aws:ssm:${cfg.region}:123456789012:parameter/data-platform-${cfg.stack}/airflow/*`;
+                for (const role of [roles.airflow, roles.airflowTasks]) {
+                    const statements = statementsOf(e, role).map(({ Sid: _sid, ...s }) => ({ ...s, Action: list(s.Action).sort() }));
+                    assert.deepEqual(statements, [
+                        { Effect: "Allow", Action: ["s3:ListBucket"], Resource: bucket.state.arn },
+                        { Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject"], Resource: `${bucket.state.arn}/*` },
+                        { Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: keyArn, Condition: { StringEquals: { "kms:ViaService": `s3.${cfg.region}.amazonaws.com` } } },
+                        { Effect: "Allow", Action: ["ssm:GetParameter", "ssm:GetParameters"], Resource: parameters },
+                        {
+                            Effect: "Allow", Action: ["kms:Decrypt"], Resource: `arn:aws:kms:${cfg.region}:123456789012:key/*`,
+                            Condition: { StringEquals: { "kms:ViaService": `ssm.${cfg.region}.amazonaws.com` }, StringLike: { "kms:EncryptionContext:PARAMETER_ARN": parameters } },
+                        },
+                        { Effect: "Allow", Action: ["sns:Publish"], Resource: only(e, "aws:sns/topic:Topic", "cluster-dag-alerts").state.arn },
+                    ], role.name);
+                }
             });
         });
 

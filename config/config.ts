@@ -369,6 +369,8 @@ export function parseConfig(raw: RawConfig, context: { project: string; stack: s
             uiCertificateArn: uiCertificate,
             uiAllowedCidrs: uiCidrs!,
             uiLoadBalancerZones: uiLoadBalancerZones!,
+            taskRoleManagedPolicyArns: list("taskRoleManagedPolicyArns")!,
+            taskRolePolicy: str("taskRolePolicy"),
         },
         metastore: {
             instanceClass: str("dbInstanceClass")!,

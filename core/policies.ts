@@ -20,6 +20,72 @@ const doc = (...Statement: PolicyStatement[]): PolicyDocument => ({ Version: "20
 /** A policy field that is one value or a list of them (Action, Resource, ...) as a list; absent as none. */
 export const asArray = <T>(v: T | readonly T[] | undefined | null): T[] => (v === undefined || v === null ? [] : Array.isArray(v) ? [...v] : [v as T]);
 
+/**
+ * What is wrong with a user's IAM identity policy (JSON text), as IAM's grammar has it ("IAM JSON
+ * policy element reference"): an object with Version 2012-10-17 and a Statement (one or a list), each
+ * with Effect Allow or Deny, exactly one of Action and NotAction, exactly one of Resource and
+ * NotResource, no Principal (an identity policy names none), an alphanumeric Sid if any, a Condition
+ * of operator -> key -> value(s). Actions look like service:Name (wildcards allowed), resources are
+ * ARNs or "*". Empty when it is well formed; IAM itself still judges the ARNs' services.
+ */
+export function identityPolicyProblems(text: string, maxLength: number): string[] {
+    let parsed: unknown;
+    try {
+        parsed = JSON.parse(text);
+    } catch (err) {
+        return [`is not JSON: ${(err as Error).message}`];
+    }
+    const problems: string[] = [];
+    const minified = JSON.stringify(parsed);
+    if (minified.length > maxLength) problems.push(`is ${minified.length} characters without whitespace; at most ${maxLength}`);
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) return ["must be a JSON object with Version and Statement"];
+    const { Version, Statement, ...rest } = parsed as Record<string, unknown>;
+    if (Version !== "2012-10-17") problems.push(`Version must be "2012-10-17" (found ${JSON.stringify(Version)})`);
+    for (const k of Object.keys(rest)) if (k !== "Id") problems.push(`unknown top-level element ${k}`);
+    const statements = Array.isArray(Statement) ? Statement : Statement === undefined ? [] : [Statement];
+    if (statements.length === 0) problems.push("Statement is missing or empty");
+    const ACTION = /^([a-z0-9-]+:[A-Za-z0-9*?]+|\*)$/;
+    const RESOURCE = /^(\*|arn:(aws|aws-cn|aws-us-gov):[^:\s]*:[^:\s]*:[^:\s]*:.+)$/;
+    statements.forEach((st, i) => {
+        const at = `Statement ${i + 1}`;
+        if (typeof st !== "object" || st === null || Array.isArray(st)) {
+            problems.push(`${at} is not an object`);
+            return;
+        }
+        const s = st as Record<string, unknown>;
+        const known = ["Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Condition"];
+        for (const k of Object.keys(s)) {
+            if (k === "Principal" || k === "NotPrincipal") problems.push(`${at}: ${k} belongs in a resource policy; an identity policy names no principal`);
+            else if (!known.includes(k)) problems.push(`${at}: unknown element ${k}`);
+        }
+        if (s.Sid !== undefined && (typeof s.Sid !== "string" || !/^[A-Za-z0-9]*$/.test(s.Sid))) problems.push(`${at}: Sid must be letters and digits`);
+        if (s.Effect !== "Allow" && s.Effect !== "Deny") problems.push(`${at}: Effect must be Allow or Deny`);
+        const list = (name: string, re: RegExp, what: string) => {
+            const v = s[name];
+            const values = typeof v === "string" ? [v] : Array.isArray(v) ? v : undefined;
+            if (values === undefined || values.length === 0 || values.some((x) => typeof x !== "string")) {
+                problems.push(`${at}: ${name} must be a string or a non-empty list of strings`);
+                return;
+            }
+            for (const x of values as string[]) if (!re.test(x)) problems.push(`${at}: ${name} ${JSON.stringify(x)} is not ${what}`);
+        };
+        const pair = (a: string, b: string, re: RegExp, what: string) => {
+            const has = [a, b].filter((k) => s[k] !== undefined);
+            if (has.length !== 1) problems.push(`${at}: exactly one of ${a} and ${b} is required`);
+            else list(has[0], re, what);
+        };
+        pair("Action", "NotAction", ACTION, "an action (service:Name, wildcards allowed)");
+        pair("Resource", "NotResource", RESOURCE, "an ARN or *");
+        if (s.Condition !== undefined) {
+            const c = s.Condition;
+            const ok = typeof c === "object" && c !== null && !Array.isArray(c)
+                && Object.values(c).every((keys) => typeof keys === "object" && keys !== null && !Array.isArray(keys));
+            if (!ok) problems.push(`${at}: Condition must map operators to keys and values`);
+        }
+    });
+    return problems;
+}
+
 export const GITHUB_OIDC_HOST = "token.actions.githubusercontent.com";
 
 /**
@@ -216,6 +282,29 @@ export function taskLogPolicy(bucketArn: string, keyArn: string, region: string)
             Condition: { StringEquals: { "kms:ViaService": `s3.${region}.amazonaws.com` } },
         },
     );
+}
+
+/**
+ * Airflow's secrets backend (SystemsManagerParameterStoreBackend): read the parameters under the
+ * stack's prefix, and nothing else in Parameter Store. SecureStrings under the AWS managed key
+ * (aws/ssm) need no grant of their own (its key policy lets SSM decrypt for the account); under a
+ * customer-managed key, decrypt only through SSM and only for a parameter under the prefix (SSM puts
+ * the parameter's ARN in the encryption context: SSM User Guide, "How Parameter Store uses AWS KMS").
+ */
+export function airflowSecretsStatements(region: string, accountId: string, prefix: string): PolicyStatement[] {
+    const parameters = `arn:aws:ssm:${region}:${accountId}:parameter${prefix}/*`;
+    return [
+        { Sid: "ReadAirflowSecrets", Effect: "Allow", Action: ["ssm:GetParameter", "ssm:GetParameters"], Resource: parameters },
+        {
+            Sid: "DecryptAirflowSecrets", Effect: "Allow", Action: "kms:Decrypt", Resource: `arn:aws:kms:${region}:${accountId}:key/*`,
+            Condition: { StringEquals: { "kms:ViaService": `ssm.${region}.amazonaws.com` }, StringLike: { "kms:EncryptionContext:PARAMETER_ARN": parameters } },
+        },
+    ];
+}
+
+/** Publish to one SNS topic (the DAGs' failure alerts), and to no other. */
+export function publishStatement(sid: string, topicArn: string): PolicyStatement {
+    return { Sid: sid, Effect: "Allow", Action: "sns:Publish", Resource: topicArn };
 }
 
 /**

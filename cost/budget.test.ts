@@ -57,7 +57,8 @@ describe("budget with an operator e-mail and a configured amount", () => {
             ["ACTUAL", 100, "GREATER_THAN", "PERCENTAGE", ["ops@example.org"]],
             ["FORECASTED", 100, "GREATER_THAN", "PERCENTAGE", ["ops@example.org"]],
         ]);
-        // The same address gets the scheduler's alarms.
-        assert.deepEqual(e.ofType("aws:sns/topicSubscription:TopicSubscription").map((s) => [s.inputs.protocol, s.inputs.endpoint]), [["email", "ops@example.org"]]);
+        // The same address gets the scheduler's alarms (and its morning report) and the DAGs' failure alerts.
+        assert.deepEqual(e.ofType("aws:sns/topicSubscription:TopicSubscription").map((s) => [s.name.replace("data-platform-prod-", ""), s.inputs.protocol, s.inputs.endpoint]).sort(),
+            [["cluster-dag-alerts-email", "email", "ops@example.org"], ["scheduler-alarms-email", "email", "ops@example.org"]]);
     });
 });

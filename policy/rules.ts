@@ -481,6 +481,33 @@ export const iamNoStarOnStar: ResourceValidationPolicy = {
     ],
 };
 
+/** Allow statements that grant a whole service (or every action) on every resource: the broad grants a review should see. */
+export function serviceWideOnStar(policy: unknown): string[] {
+    const parsed = typeof policy === "string" ? (() => { try { return JSON.parse(policy); } catch { return undefined; } })() : policy;
+    const found: string[] = [];
+    for (const s of asArray<any>(parsed?.Statement)) {
+        if (s?.Effect !== "Allow" || !asArray<string>(s.Resource).includes("*")) continue;
+        const broad = s.NotAction !== undefined ? ["NotAction"] : asArray<string>(s.Action).filter((a) => a === "*" || /:\*$/.test(a));
+        if (broad.length > 0) found.push(`${broad.join(", ")} on "*"${s.Sid ? ` (${s.Sid})` : ""}`);
+    }
+    return found;
+}
+
+/**
+ * The stack's grants to task pods (taskRolePolicy, on the `*-airflow-tasks-user-policy` inline policy):
+ * what a user writes there is theirs to decide, so the finding is advisory, but a whole service on
+ * every resource is said, as the mandatory rule says "*" on "*".
+ */
+export const taskRoleWildcards: ResourceValidationPolicy = {
+    name: "task-role-wildcards",
+    description: "The task pods' own grants (taskRolePolicy) give no service-wide action (s3:*, or any NotAction) on every resource; name the resources instead.",
+    enforcementLevel: "advisory",
+    validateResource: forType(TYPES.iamRolePolicy, (args, report) => {
+        if (!/-airflow-tasks-user-policy$/.test(args.name)) return;
+        for (const f of serviceWideOnStar(args.props.policy)) report(`taskRolePolicy allows ${f}: narrow the Resource to the buckets, tables or ARNs the DAGs use.`);
+    }),
+};
+
 // ---------------------------------------------------------------- Lambda and schedules
 
 export const lambdaReservedConcurrency: ResourceValidationPolicy = {
@@ -664,7 +691,7 @@ export const resourcePolicies: ResourceValidationPolicy[] = [
     openSearchInVpc, openSearchEncrypted, openSearchHttpsOnly,
     ecrScanOnPush, ecrImmutableTags,
     eksSecretsEncrypted, eksControlPlaneLogs, eksEndpointNotOpen, eksStandardSupport,
-    imdsV2Required, kmsRotation, iamNoStarOnStar,
+    imdsV2Required, kmsRotation, iamNoStarOnStar, taskRoleWildcards,
     lambdaReservedConcurrency, scheduleTimeZone, noWorldIngressInline,
 ];
 

@@ -16,7 +16,7 @@ import {
     imagePolicyFor, parseImageTag, tagBranch, type ImagePolicyChoice,
 } from "./image-tags";
 import { PLATFORM_SETTING_KEYS } from "../airflow/platform-settings";
-import { airflowValues } from "../airflow/values";
+import { DAG_ALERT_TOPIC_ENV, airflowValues } from "../airflow/values";
 import { AIRFLOW_CHART_VERSION, AIRFLOW_PYTHON_VERSION, AIRFLOW_VERSION } from "../airflow/versions";
 import { fluxErrorsText, fluxSchema } from "../tests/schemas";
 import { requireUpstream } from "../tests/upstream";
@@ -619,6 +619,18 @@ describe("DAG pipeline: the DAG repository template", () => {
                 "    return lambda *a, **k: None",
                 "",
             ].join("\n"));
+            // The Amazon provider's SnsNotifier, recording what it is built with (the real one publishes
+            // the rendered subject and message to target_arn when Airflow calls it on a failure).
+            fs.mkdirSync(path.join(fake, "airflow/providers/amazon/aws/notifications"), { recursive: true });
+            for (const pkg of ["airflow/providers", "airflow/providers/amazon", "airflow/providers/amazon/aws", "airflow/providers/amazon/aws/notifications"]) {
+                fs.writeFileSync(path.join(fake, pkg, "__init__.py"), "");
+            }
+            fs.writeFileSync(path.join(fake, "airflow/providers/amazon/aws/notifications/sns.py"), [
+                "class SnsNotifier:",
+                "    def __init__(self, *, aws_conn_id='aws_default', target_arn, message, subject=None, message_attributes=None, region_name=None):",
+                "        self.kwargs = dict(aws_conn_id=aws_conn_id, target_arn=target_arn, message=message, subject=subject)",
+                "",
+            ].join("\n"));
             fs.writeFileSync(path.join(fake, "pendulum.py"), [
                 "class _T:",
                 "    def __init__(self, *args, tz=None):",
@@ -658,6 +670,29 @@ describe("DAG pipeline: the DAG repository template", () => {
             assert.equal(r.status, 0, r.stderr);
             assert.deepEqual(JSON.parse(r.stdout), { dag_id: "example_nightly", cron: "0 0 * * *", tz: "America/Los_Angeles", start_tz: "America/Los_Angeles", catchup: false });
             assert.match(read(dag), /^from airflow\.sdk import CronTriggerTimetable, dag, task$/m);
+        });
+
+        it("the example DAG alerts on every task's failure: the SNS notifier to the platform's topic, with the pod's own role", () => {
+            const probe = [
+                "import importlib.util, json",
+                `spec = importlib.util.spec_from_file_location("example_nightly", ${JSON.stringify(dag)})`,
+                "m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)",
+                "import airflow.sdk as sdk",
+                "from airflow.providers.amazon.aws.notifications.sns import SnsNotifier",
+                "d = sdk._registry[-1]",
+                "cb = d.kwargs['default_args']['on_failure_callback']",
+                "print(json.dumps({'notifier': isinstance(cb, SnsNotifier), 'retries': d.kwargs['default_args']['retries'], **cb.kwargs}))",
+            ].join("\n");
+            const topic = "arn:aws:sns:us-east-1:123456789012:data-platform-prod-cluster-dag-alerts";
+            const r = python(["-c", probe], { PYTHONPATH: fake, DATA_PLATFORM_ALERT_TOPIC_ARN: topic });
+            assert.equal(r.status, 0, r.stderr);
+            const got = JSON.parse(r.stdout);
+            assert.deepEqual([got.notifier, got.retries, got.aws_conn_id, got.target_arn], [true, 1, null, topic]);
+            // Jinja the notifier renders at failure time: which task, which try, where its log is.
+            assert.match(got.subject, /\{\{ ti\.dag_id \}\}\.\{\{ ti\.task_id \}\} failed/);
+            assert.match(got.message, /\{\{ ti\.try_number \}\}.*\{\{ ti\.log_url \}\}/);
+            // The variable is the one the chart sets in every Airflow container (airflow/values.ts).
+            assert.equal(DAG_ALERT_TOPIC_ENV, "DATA_PLATFORM_ALERT_TOPIC_ARN");
         });
 
         it("fails on an import error, a DAG file that creates no DAG, a duplicate dag_id, and an empty folder", () => {

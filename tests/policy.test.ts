@@ -264,6 +264,14 @@ describe("policy pack: each rule catches a bad resource and passes a good one", 
             assert.deepEqual(rules.starOnStar(doc({ Effect: "Deny", Action: "*", Resource: "*" })), []);
             assert.deepEqual(rules.starOnStar(doc({ Effect: "Allow", Action: "*", Resource: "arn:aws:s3:::b" })), []);
         });
+        it("task-role-wildcards: the stack's grants to task pods name their resources; a whole service on \"*\" is reported", async () => {
+            const user = (policy: string) => r(T.iamRolePolicy, "data-platform-prod-cluster-airflow-tasks-user-policy", { policy });
+            await catches(rules.taskRoleWildcards, user(doc({ Effect: "Allow", Action: ["s3:GetObject"], Resource: "arn:aws:s3:::data/*" })), user(doc({ Effect: "Allow", Action: "s3:*", Resource: "*" })), /allows s3:\* on "\*"/);
+            await catches(rules.taskRoleWildcards, user(doc({ Effect: "Allow", Action: "s3:*", Resource: "arn:aws:s3:::data/*" })), user(doc({ Effect: "Allow", NotAction: "iam:*", Resource: "*" })), /NotAction on "\*"/);
+            // Only the user's policy: the platform's own policies are held by the other rules.
+            assert.deepEqual(await violationsOf(rules.taskRoleWildcards, r(T.iamRolePolicy, "data-platform-prod-cluster-airflow-tasks-policy", { policy: doc({ Effect: "Allow", Action: "s3:*", Resource: "*" }) })), []);
+            assert.deepEqual(rules.serviceWideOnStar(doc({ Effect: "Deny", Action: "*", Resource: "*" })), []);
+        });
         it("leaves KMS key policies alone: the account root's kms:* on its own key is how IAM administers keys", async () => {
             const keyPolicy = doc({ Effect: "Allow", Principal: { AWS: "arn:aws:iam::123456789012:root" }, Action: "kms:*", Resource: "*" });
             assert.deepEqual(await violationsOf(rules.iamNoStarOnStar, r(T.kmsKey, "k", { policy: keyPolicy, enableKeyRotation: true })), []);
@@ -357,7 +365,7 @@ describe("policy pack: each rule catches a bad resource and passes a good one", 
             "eks-secrets-encrypted", "eks-standard-support", "iam-no-star-on-star", "imdsv2-required", "kms-rotation", "lambda-dead-letter",
             "lambda-reserved-concurrency", "monthly-cost-ceiling", "no-world-ingress", "no-world-ingress-inline", "opensearch-encrypted", "opensearch-https-only",
             "opensearch-in-vpc", "rds-backed-up", "rds-encrypted", "rds-not-public", "rds-tls-forced", "s3-encrypted",
-            "s3-public-access-blocked", "s3-tls-only", "schedule-time-zone",
+            "s3-public-access-blocked", "s3-tls-only", "schedule-time-zone", "task-role-wildcards",
         ]);
     });
 });

@@ -11,9 +11,20 @@ import os
 import socket
 
 import pendulum
+from airflow.providers.amazon.aws.notifications.sns import SnsNotifier
 from airflow.sdk import CronTriggerTimetable, dag, task
 
 LOS_ANGELES = "America/Los_Angeles"
+
+# A failed task alerts at once, not in the morning report: the platform's DAG-alert topic (e-mailed to
+# the operator), named in every Airflow container by DATA_PLATFORM_ALERT_TOPIC_ARN. No connection and
+# no key: aws_conn_id=None takes the pod's own role, which may publish to that topic and no other.
+ALERT_ON_FAILURE = SnsNotifier(
+    aws_conn_id=None,
+    target_arn=os.environ.get("DATA_PLATFORM_ALERT_TOPIC_ARN", ""),
+    subject="Airflow: {{ ti.dag_id }}.{{ ti.task_id }} failed",
+    message="{{ ti.dag_id }}.{{ ti.task_id }} failed on try {{ ti.try_number }} of run {{ run_id }}. Log: {{ ti.log_url }}",
+)
 
 
 @dag(
@@ -27,6 +38,8 @@ LOS_ANGELES = "America/Los_Angeles"
     max_active_runs=1,
     tags=["example", "platform"],
     doc_md=__doc__,
+    # One line gives every task of a DAG the alert (and a retry before it fires).
+    default_args={"on_failure_callback": ALERT_ON_FAILURE, "retries": 1},
 )
 def example_nightly():
     @task
