@@ -225,6 +225,8 @@ export = async (options: { today?: Date; warn?: (message: string) => void } = {}
                 keepDataOnDestroy: cfg.metastore.protectFromDeletion, rootKustomizationUrn, power: JSON.parse(power),
             } satisfies TeardownTarget & { power: unknown })),
         powerAlarmTopicArn: scheduler.alarmTopicArn,
+        // The wake function, for a wake with the AWS CLI alone (docs/operations.md, "Waking without the Pulumi CLI").
+        powerWakeFunctionName: scheduler.wakeFunctionName,
         // The task pods' role (the stack's grants for the DAGs' work are on it), the DAG-alert topic,
         // and where connections and variables go in Parameter Store.
         airflowTaskRoleArn: cluster.taskRoleArn,

@@ -8,7 +8,7 @@
 import { formatCidr, parseCidr } from "../network/cidr";
 import { airflowSizesFor, checkBudget } from "../cluster/capacity";
 import { supportNotice } from "../cluster/eks-versions";
-import { backupWindowProblem, maintenanceWindowFor, powerSettings } from "../scheduler/power";
+import { backupWindowProblem, maintenanceWindowFor, overlappingWindows, parseWakeWindow, powerSettings, type WakeWindow } from "../scheduler/power";
 import { OPENSEARCH_INSTANCE_TYPES, familiesOf, lookupInstanceType } from "../core/instance-types";
 import { PRICE_KEYS, readPriceFile, type PriceFile } from "../cost/cost";
 import { IAM_PRINCIPAL_ARN_RE, qualifiedKey, type ConfigKey, type ConfigType, type ConfigValue, type ConfigWarning, type Environment } from "../core/config-spec";
@@ -230,9 +230,18 @@ export function parseConfig(raw: RawConfig, context: { project: string; stack: s
         const maintenance = maintenanceWindowFor(powerSettings("check", { wakeCron, timeZone, deadlineHours: deadline, dbLeadMinutes: leadMinutes, nodeLeadMinutes: nodeLead }));
         if ("problem" in maintenance) problem("powerWakeCron", `${wakeCron} in ${timeZone}: ${maintenance.problem}`);
     }
+    const extraWindowsText = list("powerExtraWindows");
+    const extraWindows = extraWindowsText?.map((t) => parseWakeWindow(t) as WakeWindow);
+    if (extraWindows !== undefined && extraWindows.length > 0 && deadline !== undefined && wakeCron !== undefined && leadMinutes !== undefined && nodeLead !== undefined) {
+        const overlap = overlappingWindows({ wakeCron, deadlineHours: deadline, dbLeadMinutes: leadMinutes, nodeLeadMinutes: nodeLead, extraWindows });
+        if (overlap !== undefined) problem("powerExtraWindows", overlap);
+    }
     const awake = int("expectedAwakeHours");
-    if (awake !== undefined && deadline !== undefined && awake > deadline) {
-        problem("expectedAwakeHours", `cannot exceed powerDeadlineHours (${deadline}): the scheduler forces sleep by then`);
+    const dayDeadlines = (deadline ?? 0) + (extraWindows ?? []).reduce((sum, w) => sum + w.deadlineHours, 0);
+    if (awake !== undefined && deadline !== undefined && awake > dayDeadlines) {
+        problem("expectedAwakeHours", (extraWindows ?? []).length === 0
+            ? `cannot exceed powerDeadlineHours (${deadline}): the scheduler forces sleep by then`
+            : `cannot exceed the windows' deadlines together (${dayDeadlines} h): the scheduler forces sleep by then`);
     }
     if (awake !== undefined && nodeLead !== undefined && grace !== undefined && watchInterval !== undefined) {
         // The least a night keeps the nodes up: the lead, the grace period, and two idle checks.
@@ -406,6 +415,7 @@ export function parseConfig(raw: RawConfig, context: { project: string; stack: s
             watchIntervalMinutes: watchInterval!,
             graceMinutes: grace!,
             deadlineHours: deadline!,
+            extraWindows: extraWindows ?? [],
             dbLeadMinutes: leadMinutes!,
             nodeLeadMinutes: nodeLead!,
         },

@@ -251,7 +251,7 @@ for (const stack of STACKS) {
                 }
             });
 
-            it("the wake function may scale this node group and start (not stop) this DB instance, nothing else", () => {
+            it("the wake function may scale this node group, start (not stop) this DB instance and set keep-awake (an operator's wake), nothing else", () => {
                 const mutating = wakeGrants().filter((g) => !isReadOnly(g.action)).map((g) => `${g.action} ${g.resource}`).sort();
                 assert.deepEqual(mutating, [
                     `dynamodb:UpdateItem ${one(T.table, "lease").state.arn}`,
@@ -261,6 +261,7 @@ for (const stack of STACKS) {
                     `rds:StartDBInstance ${FAKE.dbInstanceArn}`,
                     `sqs:SendMessage ${one("aws:sqs/queue:Queue", "dlq").state.arn}`,
                     `ssm:PutParameter ${param("watcher-state")}`,
+                    `ssm:PutParameter ${param("keep-awake")}`,
                 ].sort());
                 assert.ok(!wakeGrants().some((g) => g.resource === param("database") || g.action.startsWith("kms:")));
             });

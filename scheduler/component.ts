@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as handlers from "./handlers";
-import { dbStartCron, firstDeployKeepAwake, nodeWakeCron, type PowerSettings } from "./power";
+import { dbStartCron, firstDeployKeepAwake, nodeWakeCron, wakeWindows, type PowerSettings } from "./power";
 import { boundedName } from "../core/naming";
 import {
     lambdaTrustPolicy, parameterArn, schedulerInvokePolicy, schedulerTrustPolicy, wakeFunctionPolicy, watchFunctionPolicy,
@@ -284,10 +284,15 @@ export class NightlyScheduler extends pulumi.ComponentResource {
                     deadLetterConfig: { arn: dlq.arn },
                 },
             }, { parent: this, dependsOn: [schedulerPolicy] });
-        schedule("db-start", dbStartCron(s), "db-start", wakeFn, { attempts: 3, maxAgeSeconds: 1800 },
-            `Start the Airflow metastore ${s.dbLeadMinutes} minutes before the nodes`);
-        schedule("wake", nodeWakeCron(s), "wake", wakeFn, { attempts: 3, maxAgeSeconds: 3600 },
-            `Restore the nodes ${s.nodeLeadMinutes} minutes before the night's runs (${s.wakeCron} ${s.timeZone}), so Flux rolls out the newest image first`);
+        // One pair of schedules per window: the night's (db-start, wake), then each further one (-2, -3, ...).
+        wakeWindows(s).forEach((w, i) => {
+            const suffix = i === 0 ? "" : `-${i + 1}`;
+            const ws = { ...s, wakeCron: w.wakeCron };
+            schedule(`db-start${suffix}`, dbStartCron(ws), "db-start", wakeFn, { attempts: 3, maxAgeSeconds: 1800 },
+                `Start the Airflow metastore ${s.dbLeadMinutes} minutes before the nodes`);
+            schedule(`wake${suffix}`, nodeWakeCron(ws), "wake", wakeFn, { attempts: 3, maxAgeSeconds: 3600 },
+                `Restore the nodes ${s.nodeLeadMinutes} minutes before the ${i === 0 ? "night's" : "window's"} runs (${w.wakeCron} ${s.timeZone}), so Flux rolls out the newest image first`);
+        });
         schedule("watch", `rate(${s.watchIntervalMinutes} minutes)`, "watch", watchFn, { attempts: 1, maxAgeSeconds: Math.max(60, s.watchIntervalMinutes * 60) },
             "Watch Airflow; sleep when done; keep the metastore asleep");
 

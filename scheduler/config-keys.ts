@@ -1,12 +1,24 @@
 // The NightlyScheduler's configuration keys: when the platform wakes, how it decides to sleep.
 
 import { intRange, type ConfigKey } from "../core/config-spec";
-import { DEFAULT_TIME_ZONE, DEFAULT_WAKE_CRON, parseDailyCron, type PowerSettings } from "./power";
+import { DEFAULT_TIME_ZONE, DEFAULT_WAKE_CRON, parseDailyCron, parseWakeWindow, type PowerSettings } from "./power";
 
 /** The NightlyScheduler's configurable settings (the rest are derived by powerSettings). */
-export type SchedulerSettings = Pick<PowerSettings, "wakeCron" | "timeZone" | "watchIntervalMinutes" | "graceMinutes" | "deadlineHours" | "dbLeadMinutes" | "nodeLeadMinutes">;
+export type SchedulerSettings = Pick<PowerSettings, "wakeCron" | "timeZone" | "watchIntervalMinutes" | "graceMinutes" | "deadlineHours" | "dbLeadMinutes" | "nodeLeadMinutes" | "extraWindows">;
 
 export const SCHEDULER_KEYS: readonly ConfigKey[] = [
+    {
+        name: "powerExtraWindows",
+        type: "array",
+        group: "NightlyScheduler",
+        description: "Further daily windows besides the night's, e.g. a noon run: each \"cron(<minute> <hour> * * ? *) <N>h\", a wake instant in powerTimeZone and its deadline. Each wakes the metastore and the nodes ahead by the same leads, and the watcher puts the platform to sleep when Airflow is done or at that window's deadline. The night's window keeps the backup and maintenance windows. Every awake hour costs: raise expectedAwakeHours to the day's total.",
+        default: [],
+        allowed: "daily crons with a deadline of 1 to 12 hours, e.g. \"cron(0 12 * * ? *) 2h\"; no two windows (with their leads) overlap",
+        check: (v: string[]) => {
+            const bad = v.map(parseWakeWindow).filter((w): w is string => typeof w === "string");
+            return bad.length === 0 ? undefined : bad.join("; ");
+        },
+    },
     {
         name: "powerWakeCron",
         type: "string",

@@ -318,8 +318,27 @@ async function leased(ctx: PowerContext, c: Clients, who: string, wait: boolean,
     return { action: "ignore", reason: `another power invocation (${r.heldBy}) holds the lease until ${r.until}: nothing done`, effects: [] };
 }
 
-/** The wake function: the metastore's early start (db-start) and the wake itself. */
+/**
+ * An operator's wake sent straight to the wake function, for a machine with the AWS CLI and no Pulumi:
+ * {"kind": "operator-wake", "hours": 2, "by": "alice"}. Undefined when the event is not one.
+ */
+export function parseOperatorWake(raw: unknown): { hours: number; by: string } | undefined {
+    const e = (typeof raw === "string" ? JSON.parse(raw) : raw) as { kind?: unknown; hours?: unknown; by?: unknown } | null;
+    if (e?.kind !== "operator-wake") return undefined;
+    const hours = Number(e.hours ?? 2);
+    if (!Number.isFinite(hours) || hours <= 0 || hours > 24) throw new Error(`operator-wake: hours must be more than 0 and at most 24, got ${JSON.stringify(e.hours)}`);
+    const by = typeof e.by === "string" && /^[\w.@+-]{1,64}$/.test(e.by) ? e.by : "aws-cli";
+    return { hours, by };
+}
+
+/** The wake function: the metastore's early start (db-start), the wake itself, and an operator's wake. */
 export async function wake(raw: unknown, ctx: PowerContext = contextFromEnv(), c: Clients = makeClients(ctx.region), now = new Date()): Promise<Outcome> {
+    const operator = parseOperatorWake(raw);
+    if (operator !== undefined) {
+        const outcome = await operatorWake(ctx, operator.hours, `${operator.by} (lambda invoke)`, c, now);
+        console.log(JSON.stringify({ event: raw, ...outcome }));
+        return outcome;
+    }
     const event = parseEvent(raw, ["db-start", "wake"]);
     let outcome: Outcome;
     try {

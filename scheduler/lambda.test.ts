@@ -258,6 +258,19 @@ describe("NightlyScheduler: the shipped Lambda code in a fresh Node process agai
         assert.equal(result.action, "ignore");
     });
 
+    it("an operator's wake with the AWS CLI alone (aws lambda invoke): keep-awake set, the metastore started, the nodes restored", async () => {
+        const context = JSON.parse(wake.environment.POWER_CONTEXT);
+        const { result } = await invoke(wake, { kind: "operator-wake", hours: 2, by: "alice" }, env(wake));
+        assert.equal(result.action, "wake");
+        assert.match(result.effects[0], /^keep-awake until \d{4}-/);
+        assert.ok(result.effects.includes(`nodes scaled to ${context.nodeCount}`), result.effects.join("; "));
+        assert.equal((await nodes()).desiredSize, context.nodeCount);
+        assert.equal(await db(), "available");
+        const flag = JSON.parse((await c.ssm.send(new GetParameterCommand({ Name: context.settings.keepAwakeParameter }))).Parameter!.Value!);
+        assert.equal(flag.by, "alice (lambda invoke)");
+        assert.ok(Date.parse(flag.until) > Date.now() + 3_500_000);
+    });
+
     it("the wake function refuses a watch event (each function only takes its own schedule's input)", async () => {
         await assert.rejects(invoke(wake, scheduledInput(e, `${name}-watch`, new Date()), env(wake)), /kind must be one of db-start, wake/);
     });

@@ -67,9 +67,12 @@ function common(p: PowerPolicyInputs, rdsActions: string[]): PolicyStatement[] {
     ];
 }
 
-/** The wake function: start the metastore and scale the nodes; no stop, no database credential. */
+/**
+ * The wake function: start the metastore and scale the nodes; no stop, no database credential. It also
+ * takes an operator's wake (`aws lambda invoke`, docs/operations.md), which sets the keep-awake flag.
+ */
 export function wakeFunctionPolicy(p: PowerPolicyInputs): PolicyDocument {
-    return doc(...common(p, ["rds:StartDBInstance"]));
+    return doc(...common(p, ["rds:StartDBInstance"]), { Sid: "OperatorKeepAwake", Effect: "Allow", Action: "ssm:PutParameter", Resource: p.keepAwakeParameterArn });
 }
 
 export interface WatchPolicyInputs extends PowerPolicyInputs {

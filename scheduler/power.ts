@@ -214,6 +214,45 @@ export function wakeInstantOn(date: LocalDate, settings: Pick<PowerSettings, "wa
     return zonedTimeToUtc(date, dailyCron(settings.wakeCron), settings.timeZone);
 }
 
+const WINDOW_TEXT_RE = /^(cron\(\d{1,2} \d{1,2} \* \* \? \*\)) (\d{1,2})h$/;
+
+/** "cron(0 12 * * ? *) 2h": a daily wake instant and its deadline; or why the text is not one. */
+export function parseWakeWindow(text: string): WakeWindow | string {
+    const m = WINDOW_TEXT_RE.exec(text.trim());
+    if (!m) return `${JSON.stringify(text)} is not "cron(<minute> <hour> * * ? *) <N>h"`;
+    const t = parseDailyCron(m[1]);
+    if (typeof t === "string") return `${m[1]}: ${t}`;
+    const hours = Number(m[2]);
+    if (hours < 1 || hours > 12) return `${text}: the deadline must be 1 to 12 hours`;
+    return { wakeCron: m[1], deadlineHours: hours };
+}
+
+/**
+ * Whether two windows share time: each occupies, on the 24-hour clock of the settings' zone, from
+ * its metastore's early start (the leads before the wake) to its deadline. Overlapping windows would
+ * have one window's watcher judge the other's runs by the wrong deadline.
+ */
+export function overlappingWindows(settings: Pick<PowerSettings, "wakeCron" | "deadlineHours" | "dbLeadMinutes" | "nodeLeadMinutes"> & Partial<Pick<PowerSettings, "extraWindows">>): string | undefined {
+    const lead = cycleLeadMinutes(settings);
+    const spans = [{ wakeCron: settings.wakeCron, deadlineHours: settings.deadlineHours }, ...(settings.extraWindows ?? [])].map((w) => {
+        const t = dailyCron(w.wakeCron);
+        const start = (((t.hour * 60 + t.minute - lead) % 1440) + 1440) % 1440;
+        return { w, start, length: lead + w.deadlineHours * 60 };
+    });
+    const total = spans.reduce((sum, s) => sum + s.length, 0);
+    if (total > 1440) return `the windows with their leads take ${Math.round(total / 60)} hours of the day's 24`;
+    for (let i = 0; i < spans.length; i++) {
+        for (let j = i + 1; j < spans.length; j++) {
+            const a = spans[i];
+            const b = spans[j];
+            // On a circle: b starts inside a, or a starts inside b.
+            const inside = (x: typeof a, y: typeof a) => ((y.start - x.start + 1440) % 1440) < x.length;
+            if (inside(a, b) || inside(b, a)) return `${a.w.wakeCron} (${a.w.deadlineHours} h) and ${b.w.wakeCron} (${b.w.deadlineHours} h) overlap, counting the ${lead} minutes of leads before each wake`;
+        }
+    }
+    return undefined;
+}
+
 type WindowSettings = Pick<PowerSettings, "wakeCron" | "timeZone"> & Partial<Pick<PowerSettings, "deadlineHours" | "extraWindows">>;
 
 /** Every daily window, the night's first. */

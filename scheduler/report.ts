@@ -83,13 +83,7 @@ export interface ReportRun {
     readonly tasks: Readonly<Record<string, number>>;
 }
 
-export interface ReportProblem {
-    readonly dagId: string;
-    readonly runId: string;
-    readonly taskId: string;
-    readonly mapIndex: number;
-    readonly tryNumber: number;
-    readonly state: string;
+export interface ReportProblem extends Pick<TaskTry, "dagId" | "runId" | "taskId" | "mapIndex" | "tryNumber" | "state"> {
     readonly at?: string;
     /** The try's log in the task-log bucket; none for a task that never ran (upstream_failed). */
     readonly logKey?: string;
