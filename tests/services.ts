@@ -136,6 +136,11 @@ export interface PostgresOptions {
      * name must be readable by the postgres user (a key: owned by it, mode 0600).
      */
     readonly settings?: Readonly<Record<string, string>>;
+    /**
+     * Roles that may log in over TLS only, as RDS's rds.force_ssl = 1 makes every login: a plaintext
+     * connection finds no pg_hba.conf entry and is refused. The server needs ssl=on for them.
+     */
+    readonly tlsOnlyFor?: readonly string[];
 }
 
 /**
@@ -150,6 +155,12 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
     fs.writeFileSync(path.join(dir, "pw"), password);
     execFileSync("chown", ["-R", "postgres:postgres", dir]);
     asPostgres("initdb", ["-D", path.join(dir, "data"), "-U", "postgres", "--auth-host=scram-sha-256", "--auth-local=trust", `--pwfile=${path.join(dir, "pw")}`, "--no-sync"]);
+    if (options.tlsOnlyFor !== undefined && options.tlsOnlyFor.length > 0) {
+        // First match wins: TLS logins for these roles, then plaintext refused for them, then the rest as initdb wrote it.
+        const hba = path.join(dir, "data", "pg_hba.conf");
+        const roles = options.tlsOnlyFor.join(",");
+        fs.writeFileSync(hba, `hostssl all ${roles} 127.0.0.1/32 scram-sha-256\nhostnossl all ${roles} 127.0.0.1/32 reject\n${fs.readFileSync(hba, "utf8")}`);
+    }
     const port = await freePort();
     const child = spawn("runuser", ["-u", "postgres", "--", path.join(bin, "postgres"), "-D", path.join(dir, "data"), "-h", "127.0.0.1", "-p", String(port), "-k", dir, "-c", "fsync=off",
         ...Object.entries(options.settings ?? {}).flatMap(([name, value]) => ["-c", `${name}=${value}`])], { stdio: ["ignore", "ignore", "pipe"] });
