@@ -178,6 +178,10 @@ export async function evaluate(options: EvaluateOptions): Promise<Evaluation> {
     const errorClass = Error as { prepareStackTrace?: ErrorConstructor["prepareStackTrace"] };
     const mapStack = errorClass.prepareStackTrace;
     errorClass.prepareStackTrace = undefined;
+    // And no frames at all for those promises (Resource.callsites raises the limit itself for the
+    // moment it reads a resource's position): formatting them was the next largest cost.
+    const stackLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     try {
         const config = readStackConfig(options.stack, options.overrides, options.configDir);
         const configWarnings: string[] = [];
@@ -232,6 +236,7 @@ export async function evaluate(options: EvaluateOptions): Promise<Evaluation> {
         return new Evaluation({ ...config, today }, mocks.resources, mocks.invokes, outputs, objects, configWarnings);
     } finally {
         errorClass.prepareStackTrace = mapStack;
+        Error.stackTraceLimit = stackLimit;
         process.off("unhandledRejection", onRejection);
         running = false;
     }
