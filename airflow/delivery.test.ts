@@ -10,8 +10,7 @@ import { X509Certificate } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import { parseConfig, type PlatformConfig } from "../config/config";
-import { imageBranchSetting } from "../registry/image-tags";
-import { PLATFORM_SETTING_KEYS, platformSettings } from "./platform-settings";
+import { PLATFORM_SETTING_KEYS } from "./platform-settings";
 import { certificateNames, rootCaName } from "../metastore/rds-ca";
 import { API_SERVER_PORT, UI_ALB_ROLE_TAG } from "../cluster/component";
 import { valueOf, type Evaluation } from "../offline/evaluate";
@@ -285,25 +284,30 @@ for (const stack of STACKS) {
         });
 
         describe("platform settings", () => {
-            it("the ConfigMap's data is platformSettings(...) of the evaluated bucket, role, repository and cluster", () => {
+            it("the ConfigMap's data names the evaluated bucket, roles, repository, topic and cluster, written out here", () => {
                 const sg = e.ofType(T.sg).find((g) => g.name.endsWith("cluster-ui-alb-sg"));
-                const expected = platformSettings({
-                    environment: cfg.environment,
-                    region: cfg.region,
-                    clusterName: only(e, "aws:eks/cluster:Cluster", "cluster-eks").state.name,
-                    airflowImageRepository: only(e, "aws:ecr/repository:Repository", "registry-airflow").state.repositoryUrl,
-                    airflowRoleArn: only(e, "aws:iam/role:Role", "cluster-airflow-role").state.arn,
-                    airflowTaskRoleArn: only(e, "aws:iam/role:Role", "cluster-airflow-tasks-role").state.arn,
-                    secretsPrefix: `/data-platform-${cfg.stack}/airflow`,
-                    dagAlertTopicArn: only(e, "aws:sns/topic:Topic", "cluster-dag-alerts").state.arn,
-                    taskLogBucket: only(e, "aws:s3/bucket:Bucket", "task-logs").state.bucket,
-                    imageBranch: imageBranchSetting(cfg.registry.ciBranch),
-                    gitopsPath: cfg.airflow.gitopsPath,
-                    uiCertificateArn: cfg.airflow.uiCertificateArn,
-                    uiAllowedCidrs: cfg.airflow.uiAllowedCidrs,
-                    uiSecurityGroupId: sg?.id ?? "",
-                    uiZones: cfg.airflow.uiLoadBalancerZones,
-                });
+                // Expected values spelled out per stack, not rebuilt with platformSettings(): the names come
+                // from the stack file and core/naming.ts's rules, the ids and ARNs from the evaluated resources.
+                const expected: Record<string, string> = {
+                    ENVIRONMENT: stack,
+                    AWS_REGION: "us-east-1",
+                    CLUSTER_NAME: `data-platform-${stack}-eks`,
+                    AIRFLOW_IMAGE_REPOSITORY: only(e, "aws:ecr/repository:Repository", "registry-airflow").state.repositoryUrl,
+                    AIRFLOW_ROLE_ARN: only(e, "aws:iam/role:Role", "cluster-airflow-role").state.arn,
+                    AIRFLOW_TASK_ROLE_ARN: only(e, "aws:iam/role:Role", "cluster-airflow-tasks-role").state.arn,
+                    AIRFLOW_SECRETS_PREFIX: `/data-platform-${stack}/airflow`,
+                    DAG_ALERT_TOPIC_ARN: only(e, "aws:sns/topic:Topic", "cluster-dag-alerts").state.arn,
+                    TASK_LOG_BUCKET: only(e, "aws:s3/bucket:Bucket", "task-logs").state.bucket,
+                    IMAGE_BRANCH: prod ? "master" : "staging",
+                    GITOPS_PATH: `./clusters/${stack}`,
+                    AIRFLOW_SCHEDULER_REPLICAS: prod ? "2" : "1",
+                    ...(prod ? {
+                        UI_CERTIFICATE_ARN: "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-0000-0000-000000000000",
+                        UI_ALLOWED_CIDRS: "203.0.113.0/24",
+                        UI_SECURITY_GROUP_ID: sg!.id!,
+                        UI_ZONES: "[us-east-1a,us-east-1b]",
+                    } : {}),
+                };
                 assert.deepEqual(settings(), expected);
                 assert.deepEqual(Object.keys(settings()).sort(), [...PLATFORM_SETTING_KEYS].filter((k) => prod || !k.startsWith("UI_")).sort());
                 assert.equal(settings().GITOPS_PATH, cfg.airflow.gitopsPath);

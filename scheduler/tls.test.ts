@@ -12,7 +12,7 @@ import * as os from "os";
 import * as path from "path";
 import { rdsLikeMetastore, MONITOR_PASSWORD, type RdsLikeMetastore } from "../tests/metastore-fixture";
 import { MONITOR_DB_USER } from "../metastore/bootstrap";
-import { testCertificates } from "../tests/services";
+import { clockEnv, testCertificates } from "../tests/services";
 import { schedulerProgram } from "../tests/power-program";
 import { evaluateOnce } from "../tests/stacks";
 import { specialSigKey } from "@pulumi/pulumi/runtime/rpc";
@@ -23,7 +23,7 @@ const ROOT = path.resolve(__dirname, "..");
 function readInFreshNode(credential: object, env: Record<string, string>): Promise<{ ok: boolean; error?: string }> {
     const script = `require(${JSON.stringify(path.join(ROOT, "scheduler/airflow-db.ts"))}).readIdleSignal(JSON.parse(process.argv[1]), { connectTimeoutMs: 5000 }).then((r) => process.stdout.write(JSON.stringify(r)))`;
     return new Promise((resolve, reject) => {
-        execFile(process.execPath, ["-r", "ts-node/register/transpile-only", "-e", script, JSON.stringify(credential)], { cwd: ROOT, env: { PATH: process.env.PATH ?? "", ...env }, timeout: 30_000 }, (err, stdout, stderr) => {
+        execFile(process.execPath, ["-r", "ts-node/register/transpile-only", "-e", script, JSON.stringify(credential)], { cwd: ROOT, env: { PATH: process.env.PATH ?? "", ...clockEnv(), ...env }, timeout: 30_000 }, (err, stdout, stderr) => {
             if (err) return reject(new Error(`${err.message}\n${stderr}`));
             resolve(JSON.parse(stdout));
         });
