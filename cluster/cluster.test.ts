@@ -3,7 +3,11 @@
 
 import { strict as assert } from "assert";
 import { parseConfig, type PlatformConfig } from "../config/config";
-import { kubeconfig } from "./kubeconfig";
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { upstreamTools } from "../offline/upstream";
 import { physicalNames } from "../core/naming";
 import { CLUSTER_ADMIN_POLICY, NODE_MANAGED_POLICIES } from "./component";
 import { DEFAULT_CONTROL_PLANE_LOG_TYPES } from "./config-keys";
@@ -196,9 +200,26 @@ for (const stack of STACKS) {
 
         it("builds its Kubernetes provider from the cluster's name, endpoint and CA, after the admins are mapped and the API is reachable from the VPC", () => {
             const provider = only(e, "pulumi:providers:kubernetes", "cluster-k8s");
-            const expected = kubeconfig({ clusterName: cluster.state.name, endpoint: cluster.state.endpoint, certificateAuthorityData: cluster.state.certificateAuthority.data, region: "us-east-1" });
-            assert.deepEqual(json(provider.inputs.kubeconfig), expected);
-            assert.deepEqual(expected.users[0].user.exec.args, ["eks", "get-token", "--cluster-name", cluster.state.name, "--region", "us-east-1", "--output", "json"]);
+            // Read by the real consumer: kubectl (the Kubernetes provider uses the same client-go loader),
+            // resolved to the current context, and checked against the evaluated cluster by hand.
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kubeconfig-"));
+            try {
+                const file = path.join(dir, "config");
+                fs.writeFileSync(file, provider.inputs.kubeconfig);
+                const view = JSON.parse(execFileSync(upstreamTools().kubectl, ["config", "view", "--kubeconfig", file, "--minify", "--raw", "-o", "json"], { encoding: "utf8" }));
+                assert.equal(view["current-context"], cluster.state.name);
+                assert.deepEqual(view.clusters.map((c: any) => [c.name, c.cluster.server, c.cluster["certificate-authority-data"]]), [[cluster.state.name, cluster.state.endpoint, cluster.state.certificateAuthority.data]]);
+                assert.deepEqual(view.users[0].user.exec, {
+                    apiVersion: "client.authentication.k8s.io/v1beta1",
+                    command: "aws",
+                    args: ["eks", "get-token", "--cluster-name", cluster.state.name, "--region", "us-east-1", "--output", "json"],
+                    env: null,
+                    interactiveMode: "Never",
+                    provideClusterInfo: false,
+                });
+            } finally {
+                fs.rmSync(dir, { recursive: true, force: true });
+            }
             const entries = e.ofType("aws:eks/accessPolicyAssociation:AccessPolicyAssociation").map((a) => `aws:eks/accessPolicyAssociation:AccessPolicyAssociation::${a.name}`);
             // The API rule too: on destroy the provider (and every object deleted through it) goes
             // before the rule that lets the deployer's in-VPC runner and the watcher reach the API.
