@@ -235,8 +235,8 @@ async function sendReport(ctx: PowerContext, c: Clients, parts: { wakeAt: Date; 
         });
         const keys = await keepReport(c.s3, r.bucket, report, reportHtml(report, ctx.settings.timeZone));
         await mailReport(c.sns, r.topicArn, reportSubject(report), reportText(report, ctx.settings.timeZone));
-        const after = await readState(c.ssm, ctx.settings.stateParameter);
-        await writeState(c.ssm, ctx.settings.stateParameter, { ...after, lastReportNight: report.night });
+        // The state read above is current: the lease is held and nothing in between writes it.
+        await writeState(c.ssm, ctx.settings.stateParameter, { ...state, lastReportNight: report.night });
         return [`morning report mailed and kept as s3://${r.bucket}/${keys[0]}`];
     } catch (err) {
         return [`morning report failed: ${(err as Error).name}: ${(err as Error).message}`];

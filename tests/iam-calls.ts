@@ -36,8 +36,11 @@ export interface Request {
     readonly context: Readonly<Record<string, string>>;
 }
 
-const glob = (pattern: string, value: string) => new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`, "i").test(value);
-const globCase = (pattern: string, value: string) => new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`).test(value);
+/** IAM's wildcards (* and ?): actions match without regard to case, resources and condition values with it. */
+const wildcard = (pattern: string, value: string, ignoreCase: boolean) =>
+    new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`, ignoreCase ? "i" : "").test(value);
+const glob = (pattern: string, value: string) => wildcard(pattern, value, true);
+const globCase = (pattern: string, value: string) => wildcard(pattern, value, false);
 const list = <T>(v: T | readonly T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? [...v] : [v as T]);
 
 /** Condition operators this project's policies use; any other is unknown and fails closed. */
