@@ -227,6 +227,8 @@ export = async (options: { today?: Date; warn?: (message: string) => void } = {}
         powerAlarmTopicArn: scheduler.alarmTopicArn,
         // The wake function, for a wake with the AWS CLI alone (docs/operations.md, "Waking without the Pulumi CLI").
         powerWakeFunctionName: scheduler.wakeFunctionName,
+        // The IAM policy for whoever runs `npm run power` (docs/operations.md, "Who may run the override").
+        powerOperatorPolicyArn: scheduler.operatorPolicyArn,
         // The task pods' role (the stack's grants for the DAGs' work are on it), the DAG-alert topic,
         // and where connections and variables go in Parameter Store.
         airflowTaskRoleArn: cluster.taskRoleArn,

@@ -99,6 +99,7 @@ const COMPUTED: Record<string, Computed> = {
     "aws:ec2/vpcEndpoint:VpcEndpoint": (_n, id, i) => ({ arn: arn("ec2", `vpc-endpoint/${id}`, i), prefixListId: `pl-${hash(id, 8)}` }),
     "aws:iam/role:Role": (n, _id, i) => ({ arn: `arn:aws:iam::${ACCOUNT_ID}:role/${autoName(n, i)}`, name: autoName(n, i), uniqueId: `AROA${hash(n, 17).toUpperCase()}` }),
     "aws:iam/instanceProfile:InstanceProfile": (n, _id, i) => ({ arn: `arn:aws:iam::${ACCOUNT_ID}:instance-profile/${autoName(n, i)}`, name: autoName(n, i) }),
+    "aws:iam/policy:Policy": (n, _id, i) => ({ arn: `arn:aws:iam::${ACCOUNT_ID}:policy/${autoName(n, i)}`, name: autoName(n, i), policyId: `ANPA${hash(n, 17).toUpperCase()}` }),
     "aws:iam/openIdConnectProvider:OpenIdConnectProvider": (_n, _id, i) => ({
         arn: `arn:aws:iam::${ACCOUNT_ID}:oidc-provider/${String(i.url).replace(/^https:\/\//, "")}`,
     }),

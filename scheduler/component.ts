@@ -4,7 +4,7 @@ import * as handlers from "./handlers";
 import { dbStartCron, firstDeployKeepAwake, nodeWakeCron, wakeWindows, type PowerSettings } from "./power";
 import { boundedName } from "../core/naming";
 import {
-    lambdaTrustPolicy, parameterArn, schedulerInvokePolicy, schedulerTrustPolicy, wakeFunctionPolicy, watchFunctionPolicy,
+    lambdaTrustPolicy, operatorPolicy, parameterArn, schedulerInvokePolicy, schedulerTrustPolicy, wakeFunctionPolicy, watchFunctionPolicy,
 } from "./policies";
 import { rotatingKey, type KeyRef } from "../core/common";
 import { FLUX_STATUS_GROUP } from "../airflow/flux-status";
@@ -101,6 +101,8 @@ export class NightlyScheduler extends pulumi.ComponentResource {
      * the stack output `powerContext`.
      */
     public readonly operatorContext: pulumi.Output<string>;
+    /** The managed policy for whoever runs `npm run power` (attach it to their user or role). */
+    public readonly operatorPolicyArn: pulumi.Output<string>;
 
     constructor(name: string, args: NightlySchedulerArgs, opts?: pulumi.ComponentResourceOptions) {
         super("data-platform:index:NightlyScheduler", name, {}, opts);
@@ -261,6 +263,21 @@ export class NightlyScheduler extends pulumi.ComponentResource {
             callback: async (event: unknown) => handlers.watch(event),
         }, { parent: this, dependsOn: [watchPolicy, logGroups.watch, credential, watchAccess] });
 
+        // ---- the operator: what `npm run power` and an `aws lambda invoke` of the wake function need ----
+        // Not attached to anyone: the stack output powerOperatorPolicyArn, for the person or role that
+        // runs the override (docs/operations.md), so that it needs no administrator.
+        const operatorPolicyDoc = pulumi.all([policyInputs, wakeFn.arn, args.report?.bucketArn, args.report?.keyArn])
+            .apply(([[accountId, nodeGroupArn, dbInstanceArn, dbInstanceIdentifier, , leaseTableArn], wakeFunctionArn, reportBucketArn, reportKeyArn]) => json(operatorPolicy({
+                region: args.region, accountId, nodeGroupArn, dbInstanceArn, dbInstanceIdentifier, leaseTableArn, wakeFunctionArn,
+                report: reportBucketArn === undefined || reportKeyArn === undefined ? undefined : { bucketArn: reportBucketArn, keyArn: reportKeyArn },
+                keepAwakeParameterArn: parameterArn(args.region, accountId, s.keepAwakeParameter),
+                stateParameterArn: parameterArn(args.region, accountId, s.stateParameter),
+            })));
+        const operator = new aws.iam.Policy(`${name}-operator-policy`, {
+            description: "The NightlyScheduler's operator override: npm run power (every command) and aws lambda invoke of the wake function",
+            policy: operatorPolicyDoc,
+        }, parent);
+
         // ---- schedules, with retries and the dead-letter queue ----
         const schedulerRole = new aws.iam.Role(`${name}-scheduler-role`, {
             description: "EventBridge Scheduler invokes the NightlyScheduler functions",
@@ -350,12 +367,14 @@ export class NightlyScheduler extends pulumi.ComponentResource {
         this.wakeFunctionName = wakeFn.name;
         this.watchFunctionName = watchFn.name;
         this.operatorContext = context(false);
+        this.operatorPolicyArn = operator.arn;
         this.registerOutputs({
             watcherSecurityGroupId: this.watcherSecurityGroupId,
             alarmTopicArn: this.alarmTopicArn,
             wakeFunctionName: this.wakeFunctionName,
             watchFunctionName: this.watchFunctionName,
             operatorContext: this.operatorContext,
+            operatorPolicyArn: this.operatorPolicyArn,
         });
     }
 }

@@ -7,13 +7,22 @@
 // with the condition keys those services send.
 
 import { strict as assert } from "assert";
-import { CreateBucketCommand } from "@aws-sdk/client-s3";
+import { execFile } from "child_process";
+import * as fs from "fs";
+import * as http from "http";
+import * as os from "os";
+import * as path from "path";
+import { CreateTableCommand } from "@aws-sdk/client-dynamodb";
+import { CreateBucketCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { CreateTopicCommand } from "@aws-sdk/client-sns";
 import { wake, watch, type Clients, type PowerContext } from "./handlers";
 import { wakeFunctionPolicy, watchFunctionPolicy, type PowerPolicyInputs } from "./policies";
 import { contextFor, createWorld, motoClients, putParameter, settingsAround, type World } from "../tests/power-fixtures";
 import { startMoto, freePort, type Moto } from "../tests/services";
-import { decideIam, recordCalls, type RecordedCall, type Request } from "../tests/iam-calls";
+import { decideIam, readRecordedCalls, recordCalls, refused, RECORDER, verdicts as judged, type CallWorld, type RecordedCall, type Request } from "../tests/iam-calls";
+import { valueOf, type Evaluation } from "../offline/evaluate";
+import { FAKE, schedulerProgram } from "../tests/power-program";
+import { evaluateOnce } from "../tests/stacks";
 import type { PolicyDocument } from "../core/policies";
 
 const REGION = "us-east-1";
@@ -22,43 +31,14 @@ const SCHEDULER_KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/11111111-2222-3333-4
 const LOG_KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/66666666-7777-8888-9999-000000000000`;
 const BUCKET = "dp-iam-task-logs";
 
-/** The requests IAM sees for one recorded call: the call itself, and what the service asks KMS for. */
-function requestsOf(call: RecordedCall, w: World, secureParameters: ReadonlySet<string>): Request[] {
-    const i = call.input;
-    const parameter = (name: string) => `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter${name}`;
-    const plain = (resource: string, context: Record<string, string> = {}): Request => ({ action: call.action, resource, context });
-    const [service] = call.action.split(":");
-    switch (service) {
-        case "eks":
-            if (call.action === "eks:DescribeCluster") return [plain(`arn:aws:eks:${REGION}:${ACCOUNT}:cluster/${i.name}`)];
-            assert.equal(i.nodegroupName, w.nodeGroupName, `${call.action} names another node group`);
-            return [plain(w.nodeGroupArn)];
-        case "rds":
-            assert.equal(i.DBInstanceIdentifier, w.dbInstanceIdentifier, `${call.action} names another instance`);
-            return [plain(w.dbInstanceArn)];
-        case "ssm": {
-            const arn = parameter(i.Name);
-            const viaSsm = { "kms:ViaService": `ssm.${REGION}.amazonaws.com`, "kms:EncryptionContext:PARAMETER_ARN": arn };
-            return [plain(arn), ...(call.action === "ssm:GetParameter" && i.WithDecryption && secureParameters.has(i.Name) ? [{ action: "kms:Decrypt", resource: SCHEDULER_KEY, context: viaSsm }] : [])];
-        }
-        case "dynamodb":
-            return [plain(`arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${i.TableName}`)];
-        case "s3": {
-            const viaS3 = { "kms:ViaService": `s3.${REGION}.amazonaws.com` };
-            if (call.action === "s3:ListBucket") return [plain(`arn:aws:s3:::${i.Bucket}`, { "s3:prefix": i.Prefix ?? "" })];
-            const kms = call.action === "s3:PutObject" ? "kms:GenerateDataKey" : "kms:Decrypt";
-            return [plain(`arn:aws:s3:::${i.Bucket}/${i.Key}`), { action: kms, resource: LOG_KEY, context: viaS3 }];
-        }
-        case "sns":
-            return [plain(i.TopicArn)];
-        default:
-            throw new Error(`no resource rule for ${call.action}: add one, so that its permission is judged`);
-    }
-}
-
-function verdicts(calls: readonly RecordedCall[], documents: readonly PolicyDocument[], w: World, secure: ReadonlySet<string>) {
-    return calls.flatMap((c) => requestsOf(c, w, secure)).map((r) => ({ ...r, verdict: decideIam(documents, r) }));
-}
+/** This world as IAM sees it: moto's account, the node group and instance it made, the two keys. */
+const callWorld = (w: World, secure: ReadonlySet<string>): CallWorld => ({
+    region: REGION, account: ACCOUNT, nodeGroupName: w.nodeGroupName, nodeGroupArn: w.nodeGroupArn,
+    dbInstanceIdentifier: w.dbInstanceIdentifier, dbInstanceArn: w.dbInstanceArn,
+    secureParameters: new Map([...secure].map((name) => [name, SCHEDULER_KEY])), bucketKeyArn: LOG_KEY,
+});
+const verdicts = (calls: readonly RecordedCall[], documents: readonly PolicyDocument[], w: World, secure: ReadonlySet<string>) =>
+    judged(calls, documents, callWorld(w, secure));
 
 describe("NightlyScheduler: every AWS call of a night is one its function's IAM policy allows", function () {
     this.timeout(60_000);
@@ -151,5 +131,109 @@ describe("NightlyScheduler: every AWS call of a night is one its function's IAM 
         // A policy without DescribeNodegroup (the audit's break) fails the first call of every wake.
         const broken = { ...policies.wake, Statement: policies.wake.Statement.map((s) => ({ ...s, Action: [s.Action].flat().filter((a) => a !== "eks:DescribeNodegroup") })) };
         assert.ok(verdicts(wakeCalls, [broken], w, secure).some((v) => v.action === "eks:DescribeNodegroup" && v.verdict === "implicitly denied"));
+    });
+});
+
+// The operator's side: `npm run power`, each command once, as a real process (through npm, as an
+// operator types it) with the recorder preloaded, against moto; each recorded call judged against
+// the operator policy the evaluated program creates (stack output powerOperatorPolicyArn).
+describe("npm run power: every AWS call of every command is one the program's operator policy allows", function () {
+    this.timeout(180_000);
+    const ROOT = path.resolve(__dirname, "..");
+    const now = new Date();
+    const name = "data-platform-staging-scheduler";
+    let moto: Moto;
+    let w: World;
+    let e: Evaluation;
+    let operator: PolicyDocument;
+    let world: CallWorld;
+    let dir: string;
+    let lambdaStandIn: http.Server;
+    let calls: RecordedCall[];
+    const outputs: Record<string, string> = {};
+
+    before(async () => {
+        moto = await startMoto();
+        const setup = motoClients(moto.endpoint);
+        w = await createWorld(setup, "opiam");
+        e = await evaluateOnce({
+            stack: "staging",
+            program: schedulerProgram({
+                names: { clusterName: w.clusterName, nodeGroupName: w.nodeGroupName, nodeGroupArn: w.nodeGroupArn, dbInstanceIdentifier: w.dbInstanceIdentifier, dbInstanceArn: w.dbInstanceArn },
+                settings: (p) => settingsAround(now, p, { minutesAwake: 600, backup: "taken" }),
+            }),
+        });
+        operator = JSON.parse(e.get("aws:iam/policy:Policy", `${name}-operator-policy`).inputs.policy);
+        const context = JSON.parse(await valueOf(e.outputs.powerContext as never) as string);
+        // What Pulumi creates, under the program's names; one earlier night's report under reports/.
+        await putParameter(setup, context.settings.keepAwakeParameter, "none");
+        await putParameter(setup, context.settings.stateParameter, "{}");
+        await setup.dynamodb.send(new CreateTableCommand({ TableName: context.lease.table, BillingMode: "PAY_PER_REQUEST", AttributeDefinitions: [{ AttributeName: "id", AttributeType: "S" }], KeySchema: [{ AttributeName: "id", KeyType: "HASH" }] }));
+        await setup.s3.send(new CreateBucketCommand({ Bucket: context.report.bucket }));
+        await setup.s3.send(new PutObjectCommand({ Bucket: context.report.bucket, Key: "reports/2026-01-01.json", Body: JSON.stringify({ version: 0 }) }));
+        // moto has no Lambda GetAccountSettings (cli.test.ts): a stand-in with the documented answer.
+        lambdaStandIn = http.createServer((_req, res) => {
+            res.writeHead(200, { "content-type": "application/json" });
+            res.end(JSON.stringify({ AccountLimit: { ConcurrentExecutions: 1000, UnreservedConcurrentExecutions: 1000 }, AccountUsage: { FunctionCount: 2 } }));
+        });
+        await new Promise<void>((r) => lambdaStandIn.listen(0, "127.0.0.1", r));
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "power-iam-"));
+        fs.writeFileSync(path.join(dir, "ctx.json"), JSON.stringify(JSON.stringify(context)));
+        const log = path.join(dir, "calls.jsonl");
+        const env = {
+            ...process.env, AWS_REGION: REGION, AWS_ENDPOINT_URL: moto.endpoint, AWS_ACCESS_KEY_ID: "testing", AWS_SECRET_ACCESS_KEY: "testing",
+            AWS_ENDPOINT_URL_LAMBDA: `http://127.0.0.1:${(lambdaStandIn.address() as { port: number }).port}`,
+            NODE_OPTIONS: `--require ${RECORDER}`, RECORD_AWS_CALLS: log, TS_NODE_TRANSPILE_ONLY: "true", USER: "alice",
+        };
+        const commands = [["status"], ["keep-awake", "--hours", "1"], ["keep-awake", "--hours", "0"], ["wake", "--hours", "1"], ["sleep"], ["start-db", "--hours", "1"], ["report", "--nights", "2"], ["account"]];
+        for (const command of commands) {
+            outputs[command[0]] = await new Promise<string>((resolve, reject) => execFile("npm", ["run", "--silent", "power", "--", ...command, "--stack", "staging", "--context", path.join(dir, "ctx.json")],
+                { cwd: ROOT, env, timeout: 60_000 }, (err, stdout, stderr) => (err ? reject(new Error(`${command.join(" ")}: ${err.message}\n${stderr}`)) : resolve(stdout))));
+        }
+        calls = readRecordedCalls(log);
+        world = {
+            region: REGION, account: ACCOUNT, nodeGroupName: w.nodeGroupName, nodeGroupArn: w.nodeGroupArn, dbInstanceIdentifier: w.dbInstanceIdentifier, dbInstanceArn: w.dbInstanceArn,
+            secureParameters: new Map(), bucketKeyArn: FAKE.taskLogKeyArn,
+        };
+    });
+    after(async () => {
+        await moto?.stop();
+        await new Promise<void>((r) => (lambdaStandIn ? lambdaStandIn.close(() => r()) : r()));
+        if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    it("each command did its work, and its calls were recorded in the CLI's own process", () => {
+        assert.match(outputs.status, /verdict/);
+        assert.match(outputs.wake, /nodes scaled to/);
+        assert.match(outputs.sleep, /nodes scaled to 0/);
+        assert.match(outputs["start-db"], /metastore start requested/);
+        assert.match(outputs.report, /no morning report yet/);
+        assert.match(outputs.account, /unreserved 1000/);
+        const actions = new Set(calls.map((c) => c.action));
+        for (const a of ["eks:DescribeNodegroup", "eks:UpdateNodegroupConfig", "rds:DescribeDBInstances", "rds:StartDBInstance", "rds:StopDBInstance", "rds:DescribeDBSnapshots",
+            "ssm:GetParameter", "ssm:PutParameter", "dynamodb:UpdateItem", "s3:ListBucket", "s3:GetObject", "lambda:GetAccountSettings"]) assert.ok(actions.has(a), `no ${a}: ${[...actions].join(", ")}`);
+    });
+
+    it("the operator policy allows every call, and what S3 asks KMS for on the operator's behalf", () => {
+        assert.deepEqual(refused(calls, [operator], world), []);
+        assert.ok(judged(calls, [operator], world).some((v) => v.action === "kms:Decrypt" && v.resource === FAKE.taskLogKeyArn && v.verdict === "allowed"));
+    });
+
+    it("enough and no more: the operator may invoke the wake function, not the watcher; may not read the credential, write reports or touch task logs", () => {
+        const arn = (rest: string) => `arn:aws:${rest.replace("{r}", REGION).replace("{a}", ACCOUNT)}`;
+        const wakeArn = e.get("aws:lambda/function:Function", `${name}-wake`).state.arn as string;
+        const watchArn = e.get("aws:lambda/function:Function", `${name}-watch`).state.arn as string;
+        const ask = (action: string, resource: string, context: Record<string, string> = {}) => decideIam([operator], { action, resource, context });
+        assert.equal(ask("lambda:InvokeFunction", wakeArn), "allowed");
+        assert.equal(ask("lambda:InvokeFunction", watchArn), "implicitly denied");
+        assert.equal(ask("ssm:GetParameter", arn("ssm:{r}:{a}:parameter/data-platform-staging/power/database")), "implicitly denied");
+        assert.equal(ask("kms:Decrypt", FAKE.taskLogKeyArn), "implicitly denied", "only through S3");
+        assert.equal(ask("s3:PutObject", `arn:aws:s3:::${FAKE.taskLogBucket}/reports/x.json`), "implicitly denied");
+        assert.equal(ask("s3:GetObject", `arn:aws:s3:::${FAKE.taskLogBucket}/dag_id=etl/attempt=1.log`), "implicitly denied");
+        assert.equal(ask("rds:StopDBInstance", arn("rds:{r}:{a}:db:another-db")), "implicitly denied");
+        assert.equal(ask("eks:UpdateNodegroupConfig", arn("eks:{r}:{a}:nodegroup/other/ng/1")), "implicitly denied");
+        // The audit's break on the operator's side: without rds:DescribeDBInstances every command fails at its first look.
+        const broken = { ...operator, Statement: operator.Statement.map((st) => ({ ...st, Action: [st.Action].flat().filter((a) => a !== "rds:DescribeDBInstances") })) };
+        assert.ok(refused(calls, [broken], world).some((line) => line.startsWith("rds:DescribeDBInstances")));
     });
 });

@@ -25,6 +25,8 @@ import { CREDENTIALS, REGION, createWorld, motoClients, putParameter, settingsAr
 import { clockEnv, startMoto, type Moto } from "../tests/services";
 import { liveScheduler, rdsLikeMetastore, type RdsLikeMetastore } from "../tests/metastore-fixture";
 import { evaluateOnce } from "../tests/stacks";
+import { FAKE } from "../tests/power-program";
+import { readRecordedCalls, refused, RECORDER, verdicts, type CallWorld } from "../tests/iam-calls";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -72,7 +74,8 @@ function invoke(fn: Deployed, event: unknown, env: Record<string, string>): Prom
             (r) => process.stdout.write("\\n@@RESULT@@" + JSON.stringify(r) + "\\n"),
             (e) => { console.error(e); process.exit(1); });`;
     return new Promise((resolve, reject) => {
-        execFile(process.execPath, ["-e", script, JSON.stringify(event)], { cwd: fn.dir, env, timeout: 30_000 }, (err, stdout, stderr) => {
+        // The recorder (tests/record-aws-calls.js) writes each SDK call to RECORD_AWS_CALLS, for the IAM judge.
+        execFile(process.execPath, ["-r", RECORDER, "-e", script, JSON.stringify(event)], { cwd: fn.dir, env, timeout: 30_000 }, (err, stdout, stderr) => {
             if (err) return reject(new Error(`${err.message}\n${stderr}\n${stdout}`));
             const line = stdout.split("\n").find((l) => l.startsWith("@@RESULT@@"));
             if (!line) return reject(new Error(`no result:\n${stdout}\n${stderr}`));
@@ -103,6 +106,7 @@ describe("NightlyScheduler: the shipped Lambda code in a fresh Node process agai
     let wake: Deployed;
     let watch: Deployed;
     let env: (fn: Deployed) => Record<string, string>;
+    const callLog = (fn: Deployed) => `${fn.dir}.aws-calls.jsonl`;
     let airflow: Client;
     let scheduler: Awaited<ReturnType<typeof liveScheduler>> | undefined;
     let sqs: SQSClient;
@@ -131,6 +135,7 @@ describe("NightlyScheduler: the shipped Lambda code in a fresh Node process agai
             AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
             AWS_ENDPOINT_URL: moto.endpoint,
             POWER_CONTEXT: fn.environment.POWER_CONTEXT,
+            RECORD_AWS_CALLS: callLog(fn),
             ...clockEnv(),
         });
         // What Pulumi creates: the flag, the state, and the credential (here: the test PostgreSQL).
@@ -273,5 +278,30 @@ describe("NightlyScheduler: the shipped Lambda code in a fresh Node process agai
 
     it("the wake function refuses a watch event (each function only takes its own schedule's input)", async () => {
         await assert.rejects(invoke(wake, scheduledInput(e, `${name}-watch`, new Date()), env(wake)), /kind must be one of db-start, wake/);
+    });
+
+    // Last: every AWS call the shipped code made in this file's invocations, recorded in the child
+    // process, judged against the policy the evaluated program attaches to that function's role.
+    it("every AWS call the shipped code made is one its role's policy in the evaluated program allows", () => {
+        const parameters = e.resources.filter((r) => r.type === "aws:ssm/parameter:Parameter" && r.inputs.type === "SecureString");
+        const world: CallWorld = {
+            region: REGION, account: w.dbInstanceArn.split(":")[4], nodeGroupName: w.nodeGroupName, nodeGroupArn: w.nodeGroupArn,
+            dbInstanceIdentifier: w.dbInstanceIdentifier, dbInstanceArn: w.dbInstanceArn,
+            secureParameters: new Map(parameters.map((p) => [p.inputs.name as string, p.inputs.keyId as string])),
+            bucketKeyArn: FAKE.taskLogKeyArn,
+        };
+        for (const [fn, part] of [[wake, "wake"], [watch, "watch"]] as const) {
+            const calls = readRecordedCalls(callLog(fn));
+            const actions = new Set(calls.map((x) => x.action));
+            const expected = part === "wake" ? ["eks:UpdateNodegroupConfig", "rds:StartDBInstance", "ssm:PutParameter", "dynamodb:UpdateItem"]
+                : ["ssm:GetParameter", "eks:DescribeCluster", "rds:StopDBInstance", "s3:PutObject", "sns:Publish"];
+            for (const a of expected) assert.ok(actions.has(a), `${part} made no ${a}: ${[...actions].join(", ")}`);
+            const policy = JSON.parse(e.get("aws:iam/rolePolicy:RolePolicy", `${name}-${part}-policy`).inputs.policy);
+            assert.deepEqual(refused(calls, [policy], world), [], `${part}: calls its role may not make`);
+        }
+        // The judge saw the KMS call SSM makes for the credential, on the key the program gave it.
+        const watchPolicy = JSON.parse(e.get("aws:iam/rolePolicy:RolePolicy", `${name}-watch-policy`).inputs.policy);
+        const kms = verdicts(readRecordedCalls(callLog(watch)), [watchPolicy], world).filter((v) => v.action === "kms:Decrypt" && v.resource === parameters[0].inputs.keyId);
+        assert.ok(kms.length > 0 && kms.every((v) => v.verdict === "allowed"));
     });
 });

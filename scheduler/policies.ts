@@ -49,7 +49,8 @@ export interface PowerPolicyInputs {
     readonly leaseTableArn: string;
 }
 
-function common(p: PowerPolicyInputs, rdsActions: string[]): PolicyStatement[] {
+/** What every power path reads and acts on: the node group, the metastore and its backups, the flags, the lease. */
+function powerStatements(p: Omit<PowerPolicyInputs, "logGroupArn" | "deadLetterQueueArn">, rdsActions: string[]): PolicyStatement[] {
     return [
         { Sid: "NodeGroup", Effect: "Allow", Action: ["eks:DescribeNodegroup", "eks:UpdateNodegroupConfig"], Resource: p.nodeGroupArn },
         { Sid: "Metastore", Effect: "Allow", Action: ["rds:DescribeDBInstances", ...rdsActions], Resource: p.dbInstanceArn },
@@ -59,11 +60,17 @@ function common(p: PowerPolicyInputs, rdsActions: string[]): PolicyStatement[] {
             Resource: [p.dbInstanceArn, `arn:aws:rds:${p.region}:${p.accountId}:snapshot:rds:${p.dbInstanceIdentifier}-*`],
         },
         { Sid: "ReadFlags", Effect: "Allow", Action: "ssm:GetParameter", Resource: [p.keepAwakeParameterArn, p.stateParameterArn] },
+        // The lease: a conditional update to take or give it back, a consistent read to say who holds it.
+        { Sid: "PowerLease", Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:UpdateItem"], Resource: p.leaseTableArn },
+    ];
+}
+
+function common(p: PowerPolicyInputs, rdsActions: string[]): PolicyStatement[] {
+    return [
+        ...powerStatements(p, rdsActions),
         { Sid: "WriteState", Effect: "Allow", Action: "ssm:PutParameter", Resource: p.stateParameterArn },
         { Sid: "OwnLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: `${p.logGroupArn}:*` },
         { Sid: "DeadLetters", Effect: "Allow", Action: "sqs:SendMessage", Resource: p.deadLetterQueueArn },
-        // The lease: a conditional update to take or give it back, a consistent read to say who holds it.
-        { Sid: "PowerLease", Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:UpdateItem"], Resource: p.leaseTableArn },
     ];
 }
 
@@ -128,4 +135,33 @@ export function reportStatements(region: string, r: NonNullable<WatchPolicyInput
         { Sid: "ReportEncryption", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: r.keyArn, Condition: { StringEquals: { "kms:ViaService": `s3.${region}.amazonaws.com` } } },
         { Sid: "MailReports", Effect: "Allow", Action: "sns:Publish", Resource: r.topicArn },
     ];
+}
+
+export interface OperatorPolicyInputs extends Omit<PowerPolicyInputs, "logGroupArn" | "deadLetterQueueArn"> {
+    /** The wake function: an operator's wake with the AWS CLI alone (docs/operations.md). */
+    readonly wakeFunctionArn: string;
+    /** The morning reports: the task-log bucket (reports/ only, read) and its key. */
+    readonly report?: { readonly bucketArn: string; readonly keyArn: string };
+}
+
+/**
+ * The operator's `npm run power` (every command) and `aws lambda invoke` of the wake function, and
+ * nothing else: a policy to attach to the person or role that runs them, so that the override needs no
+ * administrator. What the watcher may do and the operator may not: read or decrypt the database
+ * credential, write reports, publish, reach the VPC.
+ */
+export function operatorPolicy(p: OperatorPolicyInputs): PolicyDocument {
+    return doc(
+        // ModifyDBInstance: the operator's sleep applies what `pulumi up` left pending, as the watcher does.
+        ...powerStatements(p, ["rds:StartDBInstance", "rds:StopDBInstance", "rds:ModifyDBInstance"]),
+        { Sid: "WriteFlags", Effect: "Allow", Action: "ssm:PutParameter", Resource: [p.keepAwakeParameterArn, p.stateParameterArn] },
+        { Sid: "OperatorWake", Effect: "Allow", Action: "lambda:InvokeFunction", Resource: p.wakeFunctionArn },
+        // `account`: Lambda's GetAccountSettings names no resource (Service Authorization Reference, AWS Lambda).
+        { Sid: "LambdaAccount", Effect: "Allow", Action: "lambda:GetAccountSettings", Resource: "*" },
+        ...(p.report === undefined ? [] : [
+            { Sid: "ReadReports", Effect: "Allow" as const, Action: "s3:GetObject", Resource: `${p.report.bucketArn}/reports/*` },
+            { Sid: "ListReports", Effect: "Allow" as const, Action: "s3:ListBucket", Resource: p.report.bucketArn, Condition: { StringLike: { "s3:prefix": "reports/*" } } },
+            { Sid: "ReportDecryption", Effect: "Allow" as const, Action: "kms:Decrypt", Resource: p.report.keyArn, Condition: { StringEquals: { "kms:ViaService": `s3.${p.region}.amazonaws.com` } } },
+        ]),
+    );
 }
