@@ -7,6 +7,10 @@
 import { strict as assert } from "assert";
 import { MONITOR_DB_USER } from "../metastore/bootstrap";
 import { X509Certificate } from "crypto";
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { specialSecretSig, specialSigKey } from "@pulumi/pulumi/runtime/rpc";
 import { parseConfig, type PlatformConfig } from "../config/config";
@@ -246,6 +250,41 @@ for (const stack of STACKS) {
                     assert.equal(ca.ca, true);
                     assert.ok(ca.verify(ca.publicKey), "self-signed");
                     assert.ok(new Date(ca.validTo).getFullYear() >= 2060, ca.validTo);
+                }
+            });
+
+            // A certificate a real RDS instance sent (tests/fixtures/rds/SOURCE.md), checked by openssl as
+            // a client checks it: the shipped bundle must verify its chain; a bundle without its root, or
+            // the certificate with one byte of its signature changed, must not. At a fixed instant inside
+            // its validity, so that the result does not depend on today's date.
+            it("the bundle verifies a certificate chain a real RDS instance presented (openssl verify), and only through its root", () => {
+                const real = fs.readFileSync(path.join(__dirname, "..", "tests", "fixtures", "rds", "ap-northeast-2-subordinate-rsa2048-g1-a5.pem"), "utf8");
+                const bundle: string = k8sNamed(CONFIG_MAP, "airflow", "airflow-rds-ca").inputs.data["global-bundle.pem"];
+                const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rds-ca-"));
+                try {
+                    const verify = (caFile: string, cert: string) => {
+                        fs.writeFileSync(path.join(dir, "ca.pem"), caFile);
+                        fs.writeFileSync(path.join(dir, "cert.pem"), cert);
+                        try {
+                            return { ok: true, out: execFileSync("openssl", ["verify", "-attime", String(Date.UTC(2026, 9, 8) / 1000), "-CAfile", "ca.pem", "cert.pem"], { cwd: dir, stdio: "pipe" }).toString() };
+                        } catch (err) {
+                            return { ok: false, out: String((err as { stderr?: Buffer }).stderr ?? err) };
+                        }
+                    };
+                    assert.ok(!certificateNames(bundle).includes("Amazon RDS ap-northeast-2 Subordinate CA RSA2048 G1.A.5"), "the certificate itself is not in the bundle");
+                    assert.deepEqual(verify(bundle, real), { ok: true, out: "cert.pem: OK\n" });
+                    // rootCaName names the issuer the real certificate carries.
+                    assert.match(new X509Certificate(real).issuer, new RegExp(`CN=${rootCaName("rds-ca-rsa2048-g1", "ap-northeast-2")}`));
+                    const pems = bundle.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g)!;
+                    const withoutRoot = pems.filter((pem) => !new X509Certificate(pem).subject.includes("CN=Amazon RDS ap-northeast-2 Root CA RSA2048 G1")).join("\n");
+                    assert.equal(pems.length - withoutRoot.split("BEGIN CERTIFICATE").length + 1, 1, "exactly that root removed");
+                    assert.match(verify(withoutRoot, real).out, /unable to get local issuer certificate/);
+                    const der = new X509Certificate(real).raw;
+                    der[der.length - 10] ^= 0x01;
+                    const tampered = `-----BEGIN CERTIFICATE-----\n${der.toString("base64").replace(/.{64}/g, "$&\n")}\n-----END CERTIFICATE-----\n`;
+                    assert.match(verify(bundle, tampered).out, /certificate signature failure/);
+                } finally {
+                    fs.rmSync(dir, { recursive: true, force: true });
                 }
             });
         });
