@@ -32,3 +32,14 @@ if ! command -v faketime >/dev/null 2>&1; then
     fi
 fi
 echo "faketime: $(command -v faketime)"
+# iptables (Debian's) and iproute2: the NAT instance's boot script runs for real in network namespaces
+# (network/network.test.ts, tests/netns.ts), as root or through passwordless sudo.
+if ! command -v iptables >/dev/null 2>&1 && [ ! -x /usr/sbin/iptables ]; then
+    echo "iptables not found: installing Debian's iptables"
+    if [ "$(id -u)" -eq 0 ]; then
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iptables iproute2 >/dev/null
+    else
+        sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iptables iproute2 >/dev/null
+    fi
+fi
+echo "iptables: $(iptables --version 2>/dev/null || /usr/sbin/iptables --version)"
