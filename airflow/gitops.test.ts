@@ -21,6 +21,7 @@ import { newestImageTimeline, nodeLeadProblem, type DeliveryPath } from "../sche
 import { fluxValidator, prunedFields, validateKubernetes } from "../tests/schemas";
 import { stackEvaluation } from "../tests/stacks";
 import { byKind, chart, helmTemplate, kustomizeBuild, requireUpstream, type Obj } from "../tests/upstream";
+import { admits, type Pod, type Source } from "../tests/network-policy";
 
 const ROOT = path.join(__dirname, "..");
 const GITOPS = path.join(ROOT, "gitops");
@@ -362,6 +363,54 @@ describe("GitOps tree through the real kustomize, Flux's substitution and the re
         // The check sees a hook when there is one: the chart's default.
         const values = mergePatch(helmRelease(built.prod).spec.values, { migrateDatabaseJob: { useHelmHooks: true } });
         assert.deepEqual(postHooks(renderAirflow(values)), ["Job airflow-run-airflow-migrations"]);
+    });
+    // The namespace's NetworkPolicies asked what they admit (tests/network-policy.ts, the API's
+    // semantics), on the pods the chart really renders (labels and ports of its workloads and of the
+    // executor's pod template), with the policies kustomize builds and the chart renders together.
+    it("the network policies admit the paths Airflow needs and refuse the rest, on the pods the chart renders", () => {
+        const namespaces = { airflow: { "kubernetes.io/metadata.name": "airflow" }, example: { "kubernetes.io/metadata.name": "example" } };
+        for (const stack of STACKS) {
+            const policies = [...built[stack], ...rendered[stack]].filter((o) => o.kind === "NetworkPolicy");
+            const workload = (component: string): Pod => {
+                const o = rendered[stack].find((x) => ["Deployment", "StatefulSet"].includes(x.kind) && x.spec.template.metadata.labels?.component === component);
+                assert.ok(o, `${stack}: the chart renders no ${component}`);
+                const t = o.spec.template;
+                return { name: component, namespace: "airflow", labels: t.metadata.labels, ports: t.spec.containers.flatMap((c: Obj) => c.ports ?? []) };
+            };
+            const template = podTemplate(rendered[stack]);
+            const task: Pod = { name: "task pod", namespace: "airflow", labels: template.metadata.labels, ports: template.spec.containers.flatMap((c: Obj) => c.ports ?? []) };
+            const api = workload("api-server");
+            const triggerer = workload("triggerer");
+            const scheduler = workload("scheduler");
+            const dagProcessor = workload("dag-processor");
+            // The ALB sends from its own addresses in the public subnets (target type ip).
+            const alb: Source = { ip: "10.0.0.37" };
+            const other: Source = { pod: { name: "a pod of another namespace", namespace: "example", labels: { app: "x" }, ports: [] } };
+            const need: [string, Pod, number, Source][] = [
+                ["ALB → API server 8080 (the UI)", api, 8080, alb],
+                ["task pod → API server 8080 (the Execution API)", api, 8080, { pod: task }],
+                ["scheduler → API server 8080 (the Execution API)", api, 8080, { pod: scheduler }],
+                ["API server → triggerer 8794 (a deferred task's live log)", triggerer, 8794, { pod: api }],
+            ];
+            const refuse: [string, Pod, number, Source][] = [
+                ["task pod → triggerer 8794", triggerer, 8794, { pod: task }],
+                ["ALB → triggerer 8794", triggerer, 8794, alb],
+                ["task pod → scheduler 8793", scheduler, 8793, { pod: task }],
+                ["another namespace → task pod 8793", task, 8793, other],
+                ["task pod → DAG processor 8793", dagProcessor, 8793, { pod: task }],
+                ["ALB → API server 9091 (not the UI's port)", api, 9091, alb],
+            ];
+            for (const [path_, to, port, from] of need) {
+                const v = admits(policies, to, port, from, namespaces);
+                assert.ok(v.admitted, `${stack}: ${path_}: ${v.why}`);
+            }
+            for (const [path_, to, port, from] of refuse) {
+                const v = admits(policies, to, port, from, namespaces);
+                assert.ok(!v.admitted, `${stack}: ${path_} is open (${v.why})`);
+            }
+            // The API server's container listens where the policy opens it.
+            assert.ok(api.ports.some((p) => p.containerPort === 8080), `${stack}: ${JSON.stringify(api.ports)}`);
+        }
     });
     it("gives task pods no database credential; the components that use the database get it by name", () => {
         for (const stack of STACKS) {
