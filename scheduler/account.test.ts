@@ -2,7 +2,7 @@
 // program: a deploy by someone outside clusterAdminArns is refused before any resource is registered.
 
 import { strict as assert } from "assert";
-import { checkDeployerIsAdmin, principalOf } from "./account";
+import { checkDeployerIsAdmin, concurrencyVerdict, principalOf } from "./account";
 import { evaluate } from "../offline/evaluate";
 
 describe("the identity running pulumi up must be a cluster admin", () => {
@@ -50,5 +50,43 @@ describe("the identity running pulumi up must be a cluster admin", () => {
         for (const r of stray) assert.match(String((r as Error).message ?? r), /is not in clusterAdminArns/, "no other failure");
         const ok = await evaluate({ stack: "staging" });
         assert.ok(ok.resources.length > 100);
+    });
+});
+
+// The account's Lambda concurrency (`npm run power -- account`), at the edges Lambda documents: a
+// reservation must leave at least 100 unreserved; the two functions need 2 at once without one.
+describe("the account's Lambda concurrency against the stack's setting", () => {
+    const v = (limit: number, unreserved: number, reserve: boolean) => concurrencyVerdict({ concurrentExecutions: limit, unreservedConcurrentExecutions: unreserved }, reserve, "eu-west-1");
+    it("a new account (10): fits without reservation, and says a reservation is impossible and how to raise the quota", () => {
+        const r = v(10, 10, false);
+        assert.deepEqual([r.ok, r.reservationPossible], [true, false]);
+        assert.deepEqual(r.lines, [
+            "Lambda concurrency in eu-west-1: limit 10, unreserved 10.",
+            "Without reservation (powerReservedConcurrency false, the default) the scheduler needs 2 at most: it fits (a lease serialises the functions).",
+            "powerReservedConcurrency true is not possible: reserving 2 would leave 8 unreserved, under the 100 Lambda requires (to raise it: aws service-quotas request-service-quota-increase --service-code lambda --quota-code L-B99A9384 --desired-value 1000 --region eu-west-1).",
+        ]);
+        const reserving = v(10, 10, true);
+        assert.equal(reserving.ok, false);
+        assert.match(reserving.lines[2], /under the 100 Lambda requires; set it to false, or to raise it: aws service-quotas/);
+    });
+    it("a reservation is possible exactly when 100 stay unreserved", () => {
+        assert.deepEqual([v(1000, 102, true).ok, v(1000, 102, true).reservationPossible], [true, true]);
+        assert.equal(v(1000, 102, true).lines[2], "powerReservedConcurrency true is possible: reserving 2 leaves 100 unreserved (Lambda requires 100).");
+        assert.deepEqual([v(1000, 101, true).ok, v(1000, 101, true).reservationPossible], [false, false]);
+        assert.equal(v(1000, 101, false).ok, true, "without reservation the unreserved pool does not matter");
+    });
+    it("a limit under the two functions fails either way, with the quota to raise", () => {
+        for (const reserve of [false, true]) {
+            const r = v(1, 1, reserve);
+            assert.equal(r.ok, false);
+            assert.equal(r.lines[1], "The scheduler's 2 functions cannot run at once under a limit of 1; to raise it: aws service-quotas request-service-quota-increase --service-code lambda --quota-code L-B99A9384 --desired-value 1000 --region eu-west-1.");
+        }
+        assert.equal(v(2, 2, false).ok, true, "exactly 2 is enough");
+    });
+    it("a role and a user of the same name are different principals", () => {
+        assert.equal(checkDeployerIsAdmin("arn:aws:iam::111122223333:user/deploy", ["arn:aws:iam::111122223333:role/deploy"], "prod").ok, false);
+        assert.equal(checkDeployerIsAdmin("arn:aws:sts::111122223333:assumed-role/deploy/s", ["arn:aws:iam::111122223333:user/deploy"], "prod").ok, false);
+        assert.match((checkDeployerIsAdmin("arn:aws:sts::111122223333:federated-user/carol", [], "prod") as { problem: string }).problem, /it is not an IAM role or user session/);
+        assert.match((checkDeployerIsAdmin("arn:aws:iam::111122223333:user/ops/eve", [], "staging") as { problem: string }).problem, /add arn:aws:iam::111122223333:user\/ops\/eve to data-platform:clusterAdminArns in Pulumi.staging.yaml/);
     });
 });

@@ -4,7 +4,7 @@
 
 import { strict as assert } from "assert";
 import {
-    backupWindowProblem, cronMinutesBefore, cycleLeadMinutes, dbStartCron, decide, lastWakeAtOrBefore, nextWakeAfter, nodeWakeCron, parseDailyCron, powerSettings, requiredBackupWindowStart,
+    backupWindowProblem, cronMinutesBefore, parseWakeWindow, cycleLeadMinutes, dbStartCron, decide, lastWakeAtOrBefore, nextWakeAfter, nodeWakeCron, parseDailyCron, powerSettings, requiredBackupWindowStart,
     wakeInstantOn, zonedTimeToUtc, maintenanceWindowFor, parseMaintenanceWindow, guaranteedUpInterval, type Decision, type IdleSignal, type Observations, type PowerSettings,
 } from "./power";
 
@@ -37,6 +37,9 @@ interface Row {
     readonly reason?: RegExp;
     readonly metrics?: Partial<Decision["metrics"]>;
     readonly settings?: PowerSettings;
+    /** What the watcher's state becomes ("keep" for a decision that leaves it as it is). */
+    readonly nextState?: Decision["nextState"] | "keep";
+    readonly applyDbChanges?: boolean;
 }
 
 function check(rows: readonly Row[]) {
@@ -46,6 +49,8 @@ function check(rows: readonly Row[]) {
             assert.equal(d.action, row.action, d.reason);
             if (row.stopDatabase !== undefined) assert.equal(d.stopDatabase, row.stopDatabase, d.reason);
             if (row.reason) assert.match(d.reason, row.reason);
+            if (row.nextState !== undefined) assert.deepEqual(d.nextState, row.nextState === "keep" ? undefined : row.nextState, `nextState: ${d.reason}`);
+            if (row.applyDbChanges !== undefined) assert.equal(d.applyDbChanges ?? false, row.applyDbChanges, `applyDbChanges: ${d.reason}`);
             for (const [k, v] of Object.entries(row.metrics ?? {})) assert.equal(d.metrics[k as keyof Decision["metrics"]], v, `${k}: ${d.reason}`);
         });
     }
@@ -189,6 +194,68 @@ describe("NightlyScheduler: decide, a winter night (wake 00:00 PST = 08:00Z)", (
         { name: "asleep, still no backup after the deadline", now: "2026-01-15T13:00:00Z", obs: obs({ desired: 0, db: "available", latestBackupAt: yesterdaysBackup }), action: "none", metrics: { databaseRunningWhileAsleep: 1 } },
         { name: "asleep, the backup now exists", now: "2026-01-15T09:00:00Z", obs: obs({ desired: 0, db: "available", latestBackupAt: todaysBackup }), action: "stop-db" },
     ]);
+});
+
+// The edges of each rule, found by mutation testing (docs/testing.md, "Mutation score"): each row fails
+// when one comparison, one condition or the state a decision leaves behind changes.
+describe("NightlyScheduler: decide at the edges of its rules, with the state each decision leaves", () => {
+    const todaysBackup = at("2026-01-15T08:20:00Z");
+    const second = { state: { idleSince: "2026-01-15T08:30:00.000Z" }, latestBackupAt: todaysBackup };
+    const ZERO: Decision["metrics"] = { forcedSleep: 0, nodesUpAfterWindow: 0, databaseRunningWhileAsleep: 0, fluxNotReady: 0, schedulerDown: 0 };
+    const until = at("2026-01-15T13:00:00Z");
+    check([
+        // Any one sign of work is busy, and busy forgets an earlier idle check.
+        { name: "unfinished task instances alone are busy", now: "2026-01-15T08:40:00Z", obs: obs({ ...second, idle: { ...IDLE, unfinishedTasks: 2 } }), action: "none", reason: /busy: 0 DAG runs.*2 task instances/, nextState: {}, metrics: ZERO },
+        { name: "a queued run alone is busy", now: "2026-01-15T08:40:00Z", obs: obs({ ...second, idle: { ...IDLE, activeRuns: 1 } }), action: "none", reason: /busy: 1 DAG runs/, nextState: {} },
+        { name: "a run due alone is busy, and forgets the idle check", now: "2026-01-15T08:40:00Z", obs: obs({ ...second, idle: { ...IDLE, dueDags: 1 } }), action: "none", nextState: {} },
+        { name: "an unreadable signal forgets the idle check", now: "2026-01-15T08:40:00Z", obs: obs({ ...second, idle: { ok: false, error: "timeout" } }), action: "none", nextState: {} },
+        { name: "no scheduler forgets the idle check", now: "2026-01-15T08:40:00Z", obs: obs({ ...second, idle: { ...IDLE, schedulerHeartbeatAgeSeconds: null } }), action: "none", nextState: {} },
+        { name: "the grace period keeps no idle check", now: "2026-01-15T08:20:00Z", obs: obs({ state: { idleSince: "2026-01-15T08:10:00.000Z" } }), action: "none", reason: /grace/, nextState: {} },
+        { name: "an idle check remembers when", now: "2026-01-15T08:30:00Z", obs: obs(), action: "record-idle", nextState: { idleSince: "2026-01-15T08:30:00.000Z" }, metrics: ZERO },
+        // Consecutive: at least half an interval (5 min) and at most 2.5 intervals (25 min) apart.
+        { name: "a second idle check exactly half an interval later counts", now: "2026-01-15T08:35:00Z", obs: obs(second), action: "sleep" },
+        { name: "a second idle check just under half an interval later is a duplicate", now: "2026-01-15T08:34:59Z", obs: obs(second), action: "record-idle" },
+        { name: "a second idle check 2.5 intervals later counts", now: "2026-01-15T08:55:00Z", obs: obs(second), action: "sleep" },
+        { name: "a second idle check just over 2.5 intervals later does not (a check was missed)", now: "2026-01-15T08:55:01Z", obs: obs(second), action: "record-idle" },
+        { name: "an ordinary sleep with nothing pending applies nothing", now: "2026-01-15T08:40:00Z", obs: obs(second), action: "sleep", stopDatabase: true, applyDbChanges: false, metrics: ZERO },
+        // Keep-awake ends at its instant; the deadline moves to a grace period after it.
+        { name: "keep-awake ending this instant no longer holds", now: "2026-01-15T13:00:00Z", obs: obs({ keepAwakeUntil: until, latestBackupAt: todaysBackup }), action: "record-idle" },
+        { name: "keep-awake a second longer still holds, and leaves no idle check", now: "2026-01-15T13:00:00Z", obs: obs({ keepAwakeUntil: at("2026-01-15T13:00:01Z"), state: { idleSince: "2026-01-15T12:50:00.000Z" } }), action: "none", reason: /keep-awake until/, nextState: {} },
+        { name: "the forced sleep comes a grace period after keep-awake ends, not before", now: "2026-01-15T13:29:59Z", obs: obs({ keepAwakeUntil: until, idle: BUSY }), action: "none", metrics: { forcedSleep: 0, nodesUpAfterWindow: 0 } },
+        { name: "the forced sleep at exactly a grace period after keep-awake", now: "2026-01-15T13:30:00Z", obs: obs({ keepAwakeUntil: until, idle: BUSY, latestBackupAt: todaysBackup }), action: "forced-sleep", nextState: {} },
+        { name: "a keep-awake that ended before the wake does not move tonight's deadline", now: "2026-01-15T12:00:00Z", obs: obs({ keepAwakeUntil: at("2026-01-15T07:59:00Z"), idle: BUSY }), action: "forced-sleep" },
+        // Events: a watch exactly its window late still counts; the wake's reset of the state.
+        { name: "a watch exactly 10 minutes late is still taken", now: "2026-01-15T08:50:00Z", obs: obs({ event: { kind: "watch", scheduledAt: at("2026-01-15T08:40:00Z") } }), action: "record-idle" },
+        { name: "a wake clears the watcher's state", now: "2026-01-15T07:30:02Z", obs: obs({ event: { kind: "wake", scheduledAt: at("2026-01-15T07:30:00Z") }, desired: 0, state: { idleSince: "2026-01-14T09:00:00.000Z" } }), action: "wake", nextState: {} },
+        // The metrics' zeros: an ordinary busy check of the night raises no alarm.
+        { name: "a busy check in the night raises no metric", now: "2026-01-15T09:00:00Z", obs: obs({ idle: BUSY, latestBackupAt: todaysBackup }), action: "none", metrics: ZERO },
+        { name: "the waking window's nodes are not 'up after the window'", now: "2026-01-16T07:00:00Z", obs: obs({ idle: BUSY, latestBackupAt: todaysBackup }), action: "none", metrics: ZERO },
+        { name: "asleep and stopped: no metric", now: "2026-01-15T15:00:00Z", obs: obs({ desired: 0, db: "stopped", latestBackupAt: todaysBackup }), action: "none", metrics: ZERO },
+        { name: "asleep, waiting for the backup up to the deadline: not yet the alarm", now: "2026-01-15T12:00:00Z", obs: obs({ desired: 0, db: "available", latestBackupAt: at("2026-01-14T08:20:00Z") }), action: "none", metrics: { databaseRunningWhileAsleep: 0 } },
+        { name: "asleep, still waiting a second after the deadline: the alarm's metric", now: "2026-01-15T12:00:01Z", obs: obs({ desired: 0, db: "available", latestBackupAt: at("2026-01-14T08:20:00Z") }), action: "none", metrics: { databaseRunningWhileAsleep: 1 } },
+        // The backup counts from the start of the window the night keeps.
+        { name: "a backup at the window's start counts", now: "2026-01-15T09:00:00Z", obs: obs({ desired: 0, db: "available", latestBackupAt: at("2026-01-15T08:15:00Z") }), action: "stop-db" },
+        { name: "a backup a second before the window's start is yesterday's", now: "2026-01-15T09:00:00Z", obs: obs({ desired: 0, db: "available", latestBackupAt: at("2026-01-15T08:14:59Z") }), action: "none", reason: /until the day's automated backup/ },
+        // Nodes up without the metastore: started until the deadline, and from the next cycle's start.
+        { name: "nodes up, metastore stopped, a second before the deadline: start it", now: "2026-01-15T11:59:59Z", obs: obs({ db: "stopped", idle: BUSY }), action: "start-db", nextState: {} },
+        { name: "nodes up, metastore stopped, at the next cycle's start (23:00 PST): start it", now: "2026-01-16T07:00:00Z", obs: obs({ db: "stopped", idle: BUSY }), action: "start-db" },
+        { name: "nodes up, metastore stopped, a second before the next cycle: forced sleep", now: "2026-01-16T06:59:59Z", obs: obs({ db: "stopped", idle: BUSY }), action: "forced-sleep" },
+        { name: "the next cycle's start keeps the nodes up, clearing the state", now: "2026-01-16T07:00:00Z", obs: obs({ idle: BUSY, state: { idleSince: "2026-01-15T08:30:00.000Z" } }), action: "none", reason: /is due/, nextState: {} },
+        { name: "nodes up, metastore stopped, at the deadline itself: forced sleep, no start", now: "2026-01-15T12:00:00Z", obs: obs({ db: "stopped", idle: BUSY }), action: "forced-sleep" },
+        { name: "a scheduler heartbeat exactly 30 s old is dead (Airflow's threshold)", now: "2026-01-15T08:40:00Z", obs: obs({ ...second, idle: { ...IDLE, schedulerHeartbeatAgeSeconds: 30 } }), action: "none", metrics: { schedulerDown: 1 } },
+        { name: "no scheduler at the end of the grace period itself: counted", now: "2026-01-15T08:30:00Z", obs: obs({ idle: { ...IDLE, schedulerHeartbeatAgeSeconds: null } }), action: "none", metrics: { schedulerDown: 1 } },
+        { name: "Flux failing at the end of its wait itself: the ordinary rules", now: "2026-01-15T09:00:00Z", obs: obs({ flux: { ok: false, error: "HTTP 403" } }), action: "record-idle", metrics: { fluxNotReady: 1 } },
+        { name: "pending changes applied before the deadline: no alarm yet", now: "2026-01-15T09:00:00Z", obs: { ...obs({ desired: 0, latestBackupAt: todaysBackup }), db: { status: "available", pending: ["DBInstanceClass"] } }, action: "apply-db-changes", metrics: { databaseRunningWhileAsleep: 0 } },
+        { name: "the metastore waking ahead of tonight's wake names tonight's wake", now: "2026-01-16T07:10:00Z", obs: obs({ desired: 0, db: "available", latestBackupAt: todaysBackup }), action: "none", reason: /waking: the metastore runs ahead of the wake at 2026-01-16T08:00:00.000Z/ },
+        { name: "the metastore up in the grace period names the wake just past", now: "2026-01-15T08:29:59Z", obs: obs({ desired: 0, db: "available", latestBackupAt: todaysBackup }), action: "none", reason: /waking: the metastore runs ahead of the wake at 2026-01-15T08:00:00.000Z/ },
+    ]);
+    it("windows and crons at their bounds: minute 59 and hour 23 are a time; a deadline of 1 or 12 hours, not 0 or 13", () => {
+        assert.deepEqual(parseDailyCron("cron(59 23 * * ? *)"), { hour: 23, minute: 59 });
+        assert.deepEqual(parseWakeWindow("cron(0 12 * * ? *) 1h"), { wakeCron: "cron(0 12 * * ? *)", deadlineHours: 1 });
+        assert.deepEqual(parseWakeWindow("  cron(0 12 * * ? *) 12h "), { wakeCron: "cron(0 12 * * ? *)", deadlineHours: 12 });
+        for (const bad of ["cron(0 12 * * ? *) 0h", "cron(0 12 * * ? *) 13h"]) assert.match(String(parseWakeWindow(bad)), /the deadline must be 1 to 12 hours/, bad);
+        assert.match(String(parseWakeWindow("cron(0 25 * * ? *) 2h")), /^cron\(0 25 \* \* \? \*\): minute must be 0-59 and hour 0-23$/);
+    });
 });
 
 describe("NightlyScheduler: decide with Airflow's own signals (runs due, paused DAGs, the scheduler's heartbeat) and Flux", () => {
