@@ -47,7 +47,7 @@ describe("every script answers --help and refuses what it does not know, writing
     this.timeout(180_000);
 
     it("package.json lists the scripts this suite runs", () => {
-        assert.deepEqual(SCRIPTS.map((s) => s.name).sort(), ["bench", "docs", "gitops", "plan", "power", "prices", "restore", "teardown", "upstream"]);
+        assert.deepEqual(SCRIPTS.map((s) => s.name).sort(), ["bench", "docs", "gitops", "mutate", "plan", "power", "prices", "restore", "teardown", "upstream"]);
         for (const s of SCRIPTS) assert.ok(fs.existsSync(path.join(ROOT, s.file)), s.file);
     });
 
