@@ -12,14 +12,13 @@ import * as fs from "fs";
 import * as http from "http";
 import * as os from "os";
 import * as path from "path";
-import { CreateTableCommand } from "@aws-sdk/client-dynamodb";
 import { CreateBucketCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { CreateTopicCommand } from "@aws-sdk/client-sns";
 import { wake, watch, type Clients, type PowerContext } from "./handlers";
 import { wakeFunctionPolicy, watchFunctionPolicy, type PowerPolicyInputs } from "./policies";
-import { contextFor, createWorld, motoClients, putParameter, settingsAround, type World } from "../tests/power-fixtures";
+import { contextFor, createLeaseTable, createWorld, motoClients, putParameter, settingsAround, type World } from "../tests/power-fixtures";
 import { startMoto, freePort, type Moto } from "../tests/services";
-import { decideIam, readRecordedCalls, recordCalls, refused, RECORDER, verdicts as judged, type CallWorld, type RecordedCall, type Request } from "../tests/iam-calls";
+import { decideIam, readRecordedCalls, recordCalls, refused, RECORDER, verdicts as judged, worldForIam, type CallWorld, type RecordedCall, type Request } from "../tests/iam-calls";
 import { valueOf, type Evaluation } from "../offline/evaluate";
 import { FAKE, schedulerProgram } from "../tests/power-program";
 import { evaluateOnce } from "../tests/stacks";
@@ -31,12 +30,9 @@ const SCHEDULER_KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/11111111-2222-3333-4
 const LOG_KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/66666666-7777-8888-9999-000000000000`;
 const BUCKET = "dp-iam-task-logs";
 
-/** This world as IAM sees it: moto's account, the node group and instance it made, the two keys. */
-const callWorld = (w: World, secure: ReadonlySet<string>): CallWorld => ({
-    region: REGION, account: ACCOUNT, nodeGroupName: w.nodeGroupName, nodeGroupArn: w.nodeGroupArn,
-    dbInstanceIdentifier: w.dbInstanceIdentifier, dbInstanceArn: w.dbInstanceArn,
-    secureParameters: new Map([...secure].map((name) => [name, SCHEDULER_KEY])), bucketKeyArn: LOG_KEY,
-});
+/** This world as IAM sees it: the two keys, the credential a SecureString under the scheduler's. */
+const callWorld = (w: World, secure: ReadonlySet<string>): CallWorld =>
+    worldForIam(w, { secureParameters: new Map([...secure].map((name) => [name, SCHEDULER_KEY])), bucketKeyArn: LOG_KEY });
 const verdicts = (calls: readonly RecordedCall[], documents: readonly PolicyDocument[], w: World, secure: ReadonlySet<string>) =>
     judged(calls, documents, callWorld(w, secure));
 
@@ -109,15 +105,14 @@ describe("NightlyScheduler: every AWS call of a night is one its function's IAM 
     });
 
     it("the wake function's policy allows every call it made, the operator's keep-awake included", () => {
-        const denied = verdicts(wakeCalls, [policies.wake], w, secure).filter((v) => v.verdict !== "allowed").map((v) => `${v.action} ${v.resource}: ${v.verdict}`);
-        assert.deepEqual(denied, []);
+        assert.deepEqual(refused(wakeCalls, [policies.wake], callWorld(w, secure)), []);
     });
 
     it("the watch function's policy allows every call it made, and what SSM and S3 ask KMS for on its behalf", () => {
         const all = verdicts(watchCalls, [policies.watch], w, secure);
         assert.ok(all.some((v) => v.action === "kms:Decrypt" && v.resource === SCHEDULER_KEY), "the credential's decryption was judged");
         assert.ok(all.some((v) => v.action === "kms:GenerateDataKey" && v.resource === LOG_KEY), "the report's encryption was judged");
-        assert.deepEqual(all.filter((v) => v.verdict !== "allowed").map((v) => `${v.action} ${v.resource}: ${v.verdict}`), []);
+        assert.deepEqual(refused(watchCalls, [policies.watch], callWorld(w, secure)), []);
     });
 
     it("enough and no more: the wake function may not stop the metastore or read the credential; the judge refuses what is not granted", () => {
@@ -168,7 +163,7 @@ describe("npm run power: every AWS call of every command is one the program's op
         // What Pulumi creates, under the program's names; one earlier night's report under reports/.
         await putParameter(setup, context.settings.keepAwakeParameter, "none");
         await putParameter(setup, context.settings.stateParameter, "{}");
-        await setup.dynamodb.send(new CreateTableCommand({ TableName: context.lease.table, BillingMode: "PAY_PER_REQUEST", AttributeDefinitions: [{ AttributeName: "id", AttributeType: "S" }], KeySchema: [{ AttributeName: "id", KeyType: "HASH" }] }));
+        await createLeaseTable(setup, context.lease.table);
         await setup.s3.send(new CreateBucketCommand({ Bucket: context.report.bucket }));
         await setup.s3.send(new PutObjectCommand({ Bucket: context.report.bucket, Key: "reports/2026-01-01.json", Body: JSON.stringify({ version: 0 }) }));
         // moto has no Lambda GetAccountSettings (cli.test.ts): a stand-in with the documented answer.
@@ -191,10 +186,7 @@ describe("npm run power: every AWS call of every command is one the program's op
                 { cwd: ROOT, env, timeout: 60_000 }, (err, stdout, stderr) => (err ? reject(new Error(`${command.join(" ")}: ${err.message}\n${stderr}`)) : resolve(stdout))));
         }
         calls = readRecordedCalls(log);
-        world = {
-            region: REGION, account: ACCOUNT, nodeGroupName: w.nodeGroupName, nodeGroupArn: w.nodeGroupArn, dbInstanceIdentifier: w.dbInstanceIdentifier, dbInstanceArn: w.dbInstanceArn,
-            secureParameters: new Map(), bucketKeyArn: FAKE.taskLogKeyArn,
-        };
+        world = worldForIam(w, { secureParameters: new Map(), bucketKeyArn: FAKE.taskLogKeyArn });
     });
     after(async () => {
         await moto?.stop();
@@ -220,18 +212,17 @@ describe("npm run power: every AWS call of every command is one the program's op
     });
 
     it("enough and no more: the operator may invoke the wake function, not the watcher; may not read the credential, write reports or touch task logs", () => {
-        const arn = (rest: string) => `arn:aws:${rest.replace("{r}", REGION).replace("{a}", ACCOUNT)}`;
         const wakeArn = e.get("aws:lambda/function:Function", `${name}-wake`).state.arn as string;
         const watchArn = e.get("aws:lambda/function:Function", `${name}-watch`).state.arn as string;
         const ask = (action: string, resource: string, context: Record<string, string> = {}) => decideIam([operator], { action, resource, context });
         assert.equal(ask("lambda:InvokeFunction", wakeArn), "allowed");
         assert.equal(ask("lambda:InvokeFunction", watchArn), "implicitly denied");
-        assert.equal(ask("ssm:GetParameter", arn("ssm:{r}:{a}:parameter/data-platform-staging/power/database")), "implicitly denied");
+        assert.equal(ask("ssm:GetParameter", `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/data-platform-staging/power/database`), "implicitly denied");
         assert.equal(ask("kms:Decrypt", FAKE.taskLogKeyArn), "implicitly denied", "only through S3");
         assert.equal(ask("s3:PutObject", `arn:aws:s3:::${FAKE.taskLogBucket}/reports/x.json`), "implicitly denied");
         assert.equal(ask("s3:GetObject", `arn:aws:s3:::${FAKE.taskLogBucket}/dag_id=etl/attempt=1.log`), "implicitly denied");
-        assert.equal(ask("rds:StopDBInstance", arn("rds:{r}:{a}:db:another-db")), "implicitly denied");
-        assert.equal(ask("eks:UpdateNodegroupConfig", arn("eks:{r}:{a}:nodegroup/other/ng/1")), "implicitly denied");
+        assert.equal(ask("rds:StopDBInstance", `arn:aws:rds:${REGION}:${ACCOUNT}:db:another-db`), "implicitly denied");
+        assert.equal(ask("eks:UpdateNodegroupConfig", `arn:aws:eks:${REGION}:${ACCOUNT}:nodegroup/other/ng/1`), "implicitly denied");
         // The audit's break on the operator's side: without rds:DescribeDBInstances every command fails at its first look.
         const broken = { ...operator, Statement: operator.Statement.map((st) => ({ ...st, Action: [st.Action].flat().filter((a) => a !== "rds:DescribeDBInstances") })) };
         assert.ok(refused(calls, [broken], world).some((line) => line.startsWith("rds:DescribeDBInstances")));

@@ -10,7 +10,6 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { Client } from "pg";
-import { CreateTableCommand } from "@aws-sdk/client-dynamodb";
 import { DescribeNodegroupCommand } from "@aws-sdk/client-eks";
 import { DescribeDBInstancesCommand, StopDBInstanceCommand } from "@aws-sdk/client-rds";
 import { GetParameterCommand } from "@aws-sdk/client-ssm";
@@ -21,12 +20,12 @@ import type { Evaluation } from "../offline/evaluate";
 import type { Clients } from "./handlers";
 import { SCHEDULED_TIME } from "./component";
 import { deploymentPackage, schedulerProgram } from "../tests/power-program";
-import { CREDENTIALS, REGION, createWorld, motoClients, putParameter, settingsAround, type World } from "../tests/power-fixtures";
+import { CREDENTIALS, REGION, createLeaseTable, createWorld, motoClients, putParameter, settingsAround, type World } from "../tests/power-fixtures";
 import { clockEnv, startMoto, type Moto } from "../tests/services";
 import { liveScheduler, rdsLikeMetastore, type RdsLikeMetastore } from "../tests/metastore-fixture";
 import { evaluateOnce } from "../tests/stacks";
 import { FAKE } from "../tests/power-program";
-import { readRecordedCalls, refused, RECORDER, verdicts, type CallWorld } from "../tests/iam-calls";
+import { readRecordedCalls, refused, RECORDER, verdicts, worldForIam } from "../tests/iam-calls";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -142,7 +141,7 @@ describe("NightlyScheduler: the shipped Lambda code in a fresh Node process agai
         const context = JSON.parse(watch.environment.POWER_CONTEXT);
         await putParameter(c, context.settings.keepAwakeParameter, "none");
         // The lease table, under the name the program gives the functions.
-        await c.dynamodb.send(new CreateTableCommand({ TableName: context.lease.table, BillingMode: "PAY_PER_REQUEST", AttributeDefinitions: [{ AttributeName: "id", AttributeType: "S" }], KeySchema: [{ AttributeName: "id", KeyType: "HASH" }] }));
+        await createLeaseTable(c, context.lease.table);
         await putParameter(c, context.settings.stateParameter, "{}");
         // The morning report's bucket and the alarm topic, under the names the program gives the watcher;
         // a queue subscribed to the topic receives what the operator's e-mail would.
@@ -284,24 +283,19 @@ describe("NightlyScheduler: the shipped Lambda code in a fresh Node process agai
     // process, judged against the policy the evaluated program attaches to that function's role.
     it("every AWS call the shipped code made is one its role's policy in the evaluated program allows", () => {
         const parameters = e.resources.filter((r) => r.type === "aws:ssm/parameter:Parameter" && r.inputs.type === "SecureString");
-        const world: CallWorld = {
-            region: REGION, account: w.dbInstanceArn.split(":")[4], nodeGroupName: w.nodeGroupName, nodeGroupArn: w.nodeGroupArn,
-            dbInstanceIdentifier: w.dbInstanceIdentifier, dbInstanceArn: w.dbInstanceArn,
-            secureParameters: new Map(parameters.map((p) => [p.inputs.name as string, p.inputs.keyId as string])),
-            bucketKeyArn: FAKE.taskLogKeyArn,
-        };
-        for (const [fn, part] of [[wake, "wake"], [watch, "watch"]] as const) {
+        const world = worldForIam(w, { secureParameters: new Map(parameters.map((p) => [p.inputs.name as string, p.inputs.keyId as string])), bucketKeyArn: FAKE.taskLogKeyArn });
+        const judged = { wake: { fn: wake, expected: ["eks:UpdateNodegroupConfig", "rds:StartDBInstance", "ssm:PutParameter", "dynamodb:UpdateItem"] }, watch: { fn: watch, expected: ["ssm:GetParameter", "eks:DescribeCluster", "rds:StopDBInstance", "s3:PutObject", "sns:Publish"] } };
+        const verdictsOf: Record<string, ReturnType<typeof verdicts>> = {};
+        for (const [part, { fn, expected }] of Object.entries(judged)) {
             const calls = readRecordedCalls(callLog(fn));
             const actions = new Set(calls.map((x) => x.action));
-            const expected = part === "wake" ? ["eks:UpdateNodegroupConfig", "rds:StartDBInstance", "ssm:PutParameter", "dynamodb:UpdateItem"]
-                : ["ssm:GetParameter", "eks:DescribeCluster", "rds:StopDBInstance", "s3:PutObject", "sns:Publish"];
             for (const a of expected) assert.ok(actions.has(a), `${part} made no ${a}: ${[...actions].join(", ")}`);
             const policy = JSON.parse(e.get("aws:iam/rolePolicy:RolePolicy", `${name}-${part}-policy`).inputs.policy);
+            verdictsOf[part] = verdicts(calls, [policy], world);
             assert.deepEqual(refused(calls, [policy], world), [], `${part}: calls its role may not make`);
         }
         // The judge saw the KMS call SSM makes for the credential, on the key the program gave it.
-        const watchPolicy = JSON.parse(e.get("aws:iam/rolePolicy:RolePolicy", `${name}-watch-policy`).inputs.policy);
-        const kms = verdicts(readRecordedCalls(callLog(watch)), [watchPolicy], world).filter((v) => v.action === "kms:Decrypt" && v.resource === parameters[0].inputs.keyId);
+        const kms = verdictsOf.watch.filter((v) => v.action === "kms:Decrypt" && v.resource === parameters[0].inputs.keyId);
         assert.ok(kms.length > 0 && kms.every((v) => v.verdict === "allowed"));
     });
 });

@@ -115,6 +115,15 @@ export interface CallWorld {
     readonly bucketKeyArn: string;
 }
 
+/** A moto world (tests/power-fixtures.ts) as IAM sees it: region and account from its instance's ARN. */
+export function worldForIam(
+    w: Pick<CallWorld, "nodeGroupName" | "nodeGroupArn" | "dbInstanceIdentifier" | "dbInstanceArn">,
+    keys: Pick<CallWorld, "secureParameters" | "bucketKeyArn">,
+): CallWorld {
+    const [, , , region, account] = w.dbInstanceArn.split(":");
+    return { region, account, nodeGroupName: w.nodeGroupName, nodeGroupArn: w.nodeGroupArn, dbInstanceIdentifier: w.dbInstanceIdentifier, dbInstanceArn: w.dbInstanceArn, ...keys };
+}
+
 /**
  * The requests IAM sees for one recorded call: the call itself on the resource it names, and what
  * the service asks KMS for on the caller's behalf, with the condition keys that service sends

@@ -33,6 +33,11 @@ export interface World {
 }
 
 /** A platform at rest: node group at 0 (max 4), a Multi-AZ PostgreSQL instance (moto creates it available). */
+/** The power lease's table as the component creates it (scheduler/lease.ts): on-demand, keyed by id. */
+export async function createLeaseTable(c: Pick<Clients, "dynamodb">, name: string): Promise<void> {
+    await c.dynamodb.send(new CreateTableCommand({ TableName: name, BillingMode: "PAY_PER_REQUEST", AttributeDefinitions: [{ AttributeName: "id", AttributeType: "S" }], KeySchema: [{ AttributeName: "id", KeyType: "HASH" }] }));
+}
+
 export async function createWorld(c: Clients, id: string): Promise<World> {
     const clusterName = `dp-${id}-eks`;
     const nodeGroupName = `dp-${id}-nodes`;
@@ -55,7 +60,7 @@ export async function createWorld(c: Clients, id: string): Promise<World> {
     }));
     // The lease table as scheduler/component.ts creates it.
     const leaseTable = `dp-${id}-lease`;
-    await c.dynamodb.send(new CreateTableCommand({ TableName: leaseTable, BillingMode: "PAY_PER_REQUEST", AttributeDefinitions: [{ AttributeName: "id", AttributeType: "S" }], KeySchema: [{ AttributeName: "id", KeyType: "HASH" }] }));
+    await createLeaseTable(c, leaseTable);
     return { clusterName, nodeGroupName, dbInstanceIdentifier, nodeGroupArn: ng.nodegroup!.nodegroupArn!, dbInstanceArn: db.DBInstance!.DBInstanceArn!, leaseTable };
 }
 

@@ -27,19 +27,26 @@ function prepare() {
 }
 
 const REQUIRE_UPSTREAM = process.env.DATA_PLATFORM_REQUIRE_UPSTREAM === "1";
-let warned = false;
+const warned = new Set<string>();
+
+/**
+ * Skips the calling test or hook, saying why in one loud line (once per line), when something a real
+ * tool needs is not at hand; in CI (DATA_PLATFORM_REQUIRE_UPSTREAM=1) fails it instead.
+ */
+export function skipLoudly(ctx: Mocha.Context, line: string): never {
+    if (REQUIRE_UPSTREAM) throw new Error(`${line} DATA_PLATFORM_REQUIRE_UPSTREAM=1 makes this a failure.`);
+    if (!warned.has(line)) {
+        warned.add(line);
+        console.log(`\n  !!! ${line}\n`);
+    }
+    return ctx.skip();
+}
 
 /** Skips (or, in CI, fails) the calling test or hook when a pinned chart is not at hand. */
 export function requireUpstream(ctx: Mocha.Context): void {
     const { missing } = prepare();
     if (missing.length === 0) return;
-    const line = `UPSTREAM CHARTS MISSING (${missing.join(", ")}): the real-chart tests are SKIPPED. Run \`npm run upstream\` (needs the chart repositories) and test again.`;
-    if (REQUIRE_UPSTREAM) throw new Error(`${line} DATA_PLATFORM_REQUIRE_UPSTREAM=1 makes this a failure.`);
-    if (!warned) {
-        warned = true;
-        console.log(`\n  !!! ${line}\n`);
-    }
-    ctx.skip();
+    skipLoudly(ctx, `UPSTREAM CHARTS MISSING (${missing.join(", ")}): the real-chart tests are SKIPPED. Run \`npm run upstream\` (needs the chart repositories) and test again.`);
 }
 
 export function chart(key: Key): CachedChart & { path: string } {
